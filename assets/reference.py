@@ -1,0 +1,40 @@
+"""reference.* tables: the source registry with provenance, and the crosswalks used to build."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.graph import BuildContext
+from pipeline.layouts import read_table
+from pipeline.sources import load_sources
+
+
+def sources_table(ctx: BuildContext) -> pd.DataFrame:
+    """Every enabled source, its checksum and licence, and where this build got its bytes."""
+    rows = []
+    for src in load_sources():
+        resolved = ctx.resolved.get(src.id)
+        rows.append(
+            {
+                "source_id": src.id,
+                "family": src.family,
+                "publisher": src.publisher,
+                "title": src.title,
+                "form": src.form,
+                "financial_year": src.financial_year,
+                "basis": src.basis,
+                "url": src.url,
+                "landing_page": src.landing_page,
+                "file_name": src.file_name,
+                "sha256": src.sha256,
+                "bytes": src.bytes,
+                "licence": src.licence,
+                "note": src.note,
+                "obtained_via": resolved.origin if resolved else "not read by this build",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def authority_classes_table(_ctx: BuildContext) -> pd.DataFrame:
+    return pd.DataFrame(read_table("authority_classes.csv"))

@@ -1,0 +1,232 @@
+"""The `spendtrack` command: refresh, reproduce, query, describe, sources.
+
+Heavy libraries (duckdb, pandas, dagster, great_expectations) are imported inside the command
+that needs them, so `spendtrack --help` and a no-op refresh start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from pipeline.config import Settings
+from pipeline.errors import SpendtrackError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        mirror=getattr(args, "mirror", None),
+        lake=args.lake,
+        cache=getattr(args, "cache", None),
+        allow_download=not getattr(args, "offline", False),
+    )
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from pipeline.refresh import refresh
+
+    started = time.perf_counter()
+    path = refresh(_settings(args), progress=_progress, wait_s=args.wait)
+    _progress(f"refresh done in {time.perf_counter() - started:.1f}s: {path}")
+    return 0
+
+
+def open_published(settings: Settings):
+    import duckdb
+
+    path = settings.database_path
+    if not path.exists():
+        raise SpendtrackError(
+            "no published database yet; run `spendtrack refresh` first", file=str(path)
+        )
+    return duckdb.connect(str(path), read_only=True)
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    def cell(v: object) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return str(v)
+
+    text = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in text]
+    return "\n".join([line, rule, *body])
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from pipeline.report import write_reproduction_report
+
+    settings = _settings(args)
+    with open_published(settings) as con:
+        cur = con.execute(
+            "SELECT claim_id, published_value, computed_value, difference, tolerance, status, "
+            "reason FROM out.reproduction ORDER BY rowid"
+        )
+        columns = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        print(format_table(columns, rows))
+        path = write_reproduction_report(con, settings.reports_dir)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[5]] = counts.get(row[5], 0) + 1
+    _progress(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; report: {path}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with open_published(settings) as con:
+        try:
+            cur = con.execute(args.sql)
+        except Exception as exc:
+            raise SpendtrackError(f"query failed: {exc}") from exc
+        columns = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    if args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif args.format == "json":
+        import json
+
+        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=1))
+    else:
+        print(format_table(columns, rows))
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with open_published(settings) as con:
+        if args.table:
+            schema, _, table = args.table.partition(".")
+            rows = con.execute(
+                "SELECT column_name, data_type, comment FROM duckdb_columns() "
+                "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+                [schema, table],
+            ).fetchall()
+            if not rows:
+                raise SpendtrackError(f"no table {args.table!r}")
+            note = con.execute(
+                "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                [schema, table],
+            ).fetchone()[0]
+            print(f"{args.table}: {note or ''}\n")
+            print(format_table(["column", "type", "description"], rows))
+        else:
+            rows = con.execute(
+                "SELECT schema_name || '.' || table_name, estimated_size, comment "
+                "FROM duckdb_tables() ORDER BY 1"
+            ).fetchall()
+            print(format_table(["table", "rows", "description"], rows))
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from pipeline.fetch import cache_path, verify
+    from pipeline.sources import load_sources
+
+    settings = _settings(args)
+    rows = []
+    failures = 0
+    for src in load_sources(enabled_only=False):
+        cached = cache_path(src, settings.cache_dir)
+        mirrored = settings.mirror_dir / src.mirror_path if settings.mirror_dir else None
+        state = (
+            "disabled"
+            if not src.enabled
+            else "cached"
+            if cached.exists()
+            else "mirrored"
+            if mirrored and mirrored.exists()
+            else "downloadable"
+            if src.url
+            else "missing"
+        )
+        if args.action == "verify" and state in ("cached", "mirrored"):
+            try:
+                verify(cached if state == "cached" else mirrored, src)
+                state += ", verified"
+            except SpendtrackError as exc:
+                state += f", FAILED: {exc.message}"
+                failures += 1
+        rows.append(
+            (
+                src.id,
+                src.financial_year,
+                src.basis,
+                src.kind,
+                state,
+                src.url or src.landing_page or "(no address)",
+            )
+        )
+    print(format_table(["source", "year", "basis", "kind", "state", "address"], rows))
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spendtrack", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--lake", help="build output directory (default data_lake/, or SPENDTRACK_LAKE)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("refresh", help="fetch, build, check and publish the database")
+    p.add_argument("--mirror", help="directory mirroring the source files (or SPENDTRACK_MIRROR)")
+    p.add_argument("--cache", help="download cache (default data_raw/cache/)")
+    p.add_argument("--offline", action="store_true", help="never download")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another refresh to finish (default: exit at once)",
+    )
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("reproduce", help="print the reproduction of published figures")
+    p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("query", help="run read-only SQL on the published database")
+    p.add_argument("sql")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("describe", help="the data dictionary: tables, or one table's columns")
+    p.add_argument("table", nargs="?")
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("sources", help="list the sources, or verify their checksums")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
+    p.add_argument("--mirror")
+    p.add_argument("--cache")
+    p.set_defaults(func=cmd_sources)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SpendtrackError as exc:
+        print(f"spendtrack: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("spendtrack: interrupted; the published database is untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Resolve a source to verified local bytes: cache, then mirror directory, then gov.uk.
+
+Every path ends in the cache (`<cache>/<source id>/<file name>`), reached only through a
+temporary file that has passed its size, sha256 and kind checks, then `os.replace`.
+Downloads go only to allow-listed gov.uk hosts (redirects included), are size-capped,
+time out, and are retried with backoff on 5xx, timeouts and dropped connections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from pipeline.errors import ChecksumError, SourceError
+from pipeline.filetype import check_kind
+from pipeline.sources import Source
+
+ALLOWED_HOSTS = frozenset({"www.gov.uk", "gov.uk", "assets.publishing.service.gov.uk"})
+MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+CONNECT_TIMEOUT_S = 10
+READ_TIMEOUT_S = 60
+RETRIES = 3
+BACKOFF_S = 1.0
+MAX_REDIRECTS = 5
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()-]{0,200}$")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A source's verified local copy and where it came from (cache, mirror or download)."""
+
+    source: Source
+    path: Path
+    origin: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def safe_file_name(name: str) -> str:
+    """A file name usable inside the cache: no directories, no traversal, no oddities."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if base in ("", ".", "..") or not SAFE_NAME.match(base):
+        raise SourceError(f"unsafe file name {name!r} (expected letters, digits, . _ - ( ) )")
+    return base
+
+
+def cache_path(source: Source, cache_dir: Path) -> Path:
+    return cache_dir / safe_file_name(source.id) / safe_file_name(source.file_name)
+
+
+def verify(path: Path, source: Source, *, label: str | None = None) -> None:
+    """Size, then sha256, then kind: the cheapest check that can fail goes first."""
+    name = label or source.file_name
+    size = path.stat().st_size
+    if source.bytes and size != source.bytes:
+        raise ChecksumError(
+            f"size {size:,} bytes differs from the {source.bytes:,} bytes in sources.toml "
+            "(truncated or different file)",
+            file=name,
+        )
+    actual = sha256_of(path)
+    if actual != source.sha256:
+        raise ChecksumError(f"sha256 mismatch: expected {source.sha256}, got {actual}", file=name)
+    check_kind(path, source.kind, label=name)
+
+
+def resolve(
+    source: Source,
+    *,
+    cache_dir: Path,
+    mirror_dir: Path | None,
+    allow_download: bool = True,
+    downloader: Callable[[str, Path], None] | None = None,
+) -> Resolved:
+    """Return verified bytes for `source`, fetching them if the cache lacks a good copy."""
+    target = cache_path(source, cache_dir)
+    if target.exists():
+        try:
+            verify(target, source)
+            return Resolved(source, target, "cache")
+        except SourceError:
+            target.unlink()  # a stale or damaged cache entry is refetched, never used
+    if mirror_dir is not None:
+        mirrored = mirror_dir / source.mirror_path
+        if mirrored.exists():
+            verify(mirrored, source, label=str(mirrored))
+            _install(target, lambda tmp: shutil.copyfile(mirrored, tmp), source)
+            return Resolved(source, target, "mirror")
+    if not allow_download:
+        where = f"mirror {mirror_dir}" if mirror_dir else "no mirror set (SPENDTRACK_MIRROR)"
+        raise SourceError(
+            f"not in the cache or the mirror ({where}) and downloads are off", file=source.file_name
+        )
+    if not source.url:
+        raise SourceError(
+            "no download address in sources.toml; landing page: "
+            f"{source.landing_page or 'unknown'} (set SPENDTRACK_MIRROR to a mirror holding it)",
+            file=source.file_name,
+        )
+    fetch = downloader or download
+    _install(target, lambda tmp: fetch(source.url, tmp), source)
+    return Resolved(source, target, "download")
+
+
+def _install(target: Path, write: Callable[[Path], None], source: Source) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        verify(tmp, source)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    session=None,
+    retries: int = RETRIES,
+    backoff_s: float = BACKOFF_S,
+    allowed_hosts: frozenset[str] = ALLOWED_HOSTS,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+) -> None:
+    """Stream `url` into `dest`, following only allow-listed redirects; retry transient faults."""
+    import requests  # imported here: the CLI's no-op path never needs it
+
+    session = session or requests.Session()
+    last: Exception | None = None
+    for attempt in range(1, retries + 1):
+        try:
+            _download_once(url, dest, session, allowed_hosts, max_bytes, timeout)
+            return
+        except _Transient as exc:
+            last = exc
+            if attempt < retries:
+                time.sleep(backoff_s * 2 ** (attempt - 1))
+    raise SourceError(f"download failed after {retries} attempts: {last}", file=url)
+
+
+class _Transient(Exception):
+    """A fault worth retrying: 5xx, timeout, dropped connection."""
+
+
+def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> None:
+    import requests
+
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(current)
+        if (parts.hostname or "") not in allowed_hosts or parts.scheme not in ("https", "http"):
+            raise SourceError(f"refusing {current!r}: host not in the allow-list", file=url)
+        try:
+            resp = session.get(current, stream=True, timeout=timeout, allow_redirects=False)
+        except requests.Timeout as exc:
+            raise _Transient(f"timed out ({exc.__class__.__name__})") from exc
+        except requests.ConnectionError as exc:
+            raise _Transient(f"connection failed ({exc.__class__.__name__})") from exc
+        with resp:
+            if resp.is_redirect:
+                current = urljoin(current, resp.headers.get("Location", ""))
+                continue
+            if resp.status_code >= 500:
+                raise _Transient(f"HTTP {resp.status_code}")
+            if resp.status_code != 200:
+                raise SourceError(f"HTTP {resp.status_code} (expected 200)", file=current)
+            declared = int(resp.headers.get("Content-Length") or 0)
+            if declared > max_bytes:
+                raise SourceError(
+                    f"declared size {declared:,} bytes exceeds {max_bytes:,}", file=current
+                )
+            written = 0
+            try:
+                with dest.open("wb") as fh:
+                    for chunk in resp.iter_content(1 << 16):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise SourceError(f"download exceeds {max_bytes:,} bytes", file=current)
+                        fh.write(chunk)
+            except requests.RequestException as exc:
+                raise _Transient(f"connection dropped mid-download ({exc})") from exc
+            return
+    raise SourceError(f"more than {MAX_REDIRECTS} redirects", file=url)

@@ -1,0 +1,151 @@
+"""The table graph: each table's builder, dependencies, primary key and blocking checks.
+
+The CLI's runner (`pipeline.build`) and the Dagster definitions (`pipeline.definitions`) both
+walk this one graph and call the same `materialize_table`, so they run the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import SQL_DIR, Settings
+from pipeline.fetch import Resolved, resolve
+from pipeline.sources import Source, load_sources
+
+SCHEMAS = ("reference", "raw", "core", "out", "checks")
+
+
+@dataclass
+class BuildContext:
+    """What a builder may use: the staging database, the settings and verified source files."""
+
+    con: object  # duckdb.DuckDBPyConnection (typed loosely so importing this stays cheap)
+    settings: Settings
+    progress: Callable[[str], None] = lambda _msg: None
+    resolved: dict[str, Resolved] = field(default_factory=dict)
+
+    def sources(self, family: str) -> list[Resolved]:
+        out = []
+        for src in load_sources():
+            if src.family == family:
+                out.append(self.resolve(src))
+        return out
+
+    def resolve(self, src: Source) -> Resolved:
+        if src.id not in self.resolved:
+            self.resolved[src.id] = resolve(
+                src,
+                cache_dir=self.settings.cache_dir,
+                mirror_dir=self.settings.mirror_dir,
+                allow_download=self.settings.allow_download,
+            )
+            self.progress(f"  source {src.id}: {self.resolved[src.id].origin}")
+        return self.resolved[src.id]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    description: str
+    observed: str = ""
+
+
+Check = Callable[[object], list[CheckResult]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of the database: how it is built and what must hold of it."""
+
+    name: str  # "<schema>.<table>"
+    description: str
+    deps: tuple[str, ...] = ()
+    build: Callable[[BuildContext], pd.DataFrame] | None = None
+    sql: str | None = None  # a SELECT under sql/, e.g. "out/spend_trends.sql"
+    primary_key: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
+    source_families: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+def read_sql(relative: str) -> str:
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def materialize_table(spec: TableSpec, ctx: BuildContext) -> int:
+    """Build one table into the staging database; return its row count."""
+    con = ctx.con
+    if spec.sql:
+        con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS {read_sql(spec.sql)}")
+    else:
+        frame = spec.build(ctx)
+        con.register("_frame", frame)
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS SELECT * FROM _frame")
+        finally:
+            con.unregister("_frame")
+    return con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+
+
+def primary_key_check(spec: TableSpec) -> Check:
+    """Key columns not null and unique together."""
+
+    def check(con) -> list[CheckResult]:
+        cols = ", ".join(spec.primary_key)
+        nulls = " OR ".join(f"{c} IS NULL" for c in spec.primary_key)
+        dupes = con.execute(
+            f"SELECT count(*) FROM (SELECT {cols} FROM {spec.name} GROUP BY ALL "
+            "HAVING count(*) > 1)"
+        ).fetchone()[0]
+        null_rows = con.execute(f"SELECT count(*) FROM {spec.name} WHERE {nulls}").fetchone()[0]
+        return [
+            CheckResult(
+                name="primary_key",
+                passed=dupes == 0 and null_rows == 0,
+                description=f"({cols}) is not null and unique",
+                observed=f"{dupes} duplicated keys, {null_rows} rows with a null key",
+            )
+        ]
+
+    return check
+
+
+def checks_for(spec: TableSpec) -> tuple[Check, ...]:
+    base = (primary_key_check(spec),) if spec.primary_key else ()
+    return base + spec.checks
+
+
+def topological(specs: list[TableSpec]) -> list[TableSpec]:
+    by_name = {s.name: s for s in specs}
+    done: list[TableSpec] = []
+    seen: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in seen:
+            return
+        if name in trail:
+            raise ValueError(f"dependency cycle: {' -> '.join(trail + (name,))}")
+        for dep in by_name[name].deps:
+            visit(dep, trail + (name,))
+        seen.add(name)
+        done.append(by_name[name])
+
+    for s in specs:
+        visit(s.name, ())
+    return done
+
+
+def sql_path(relative: str) -> Path:
+    return SQL_DIR / relative

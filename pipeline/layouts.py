@@ -1,0 +1,116 @@
+"""Load the layout and crosswalk tables in `pipeline/layouts/` (per-year facts kept as data)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pipeline.config import LAYOUTS_DIR
+
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
+_COUNTER = re.compile(r"\)\d+$")  # ODS headers made unique by a trailing counter: "(C1)128"
+
+
+def normalise(label: object) -> str:
+    """Casefolded, single-spaced, plain-dash form of a printed label, for exact matching."""
+    text = str(label)
+    for fancy, plain in _QUOTES.items():
+        text = text.replace(fancy, plain)
+    text = _DASHES.sub("-", text)
+    text = " ".join(text.split()).casefold()
+    return _COUNTER.sub(")", text)
+
+
+def read_table(name: str, directory: Path = LAYOUTS_DIR) -> list[dict[str, str]]:
+    with (directory / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.strip() else None
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """How to read one data sheet of one source file (a row of mhclg_sheets.csv)."""
+
+    source_id: str
+    sheet: str
+    measure: str
+    measure_title: str
+    label_style: str  # single | spanning | combined
+    label_row_offset: int | None
+    section_row_offset: int | None
+    line_row_offset: int | None
+    asset_row_offset: int | None
+    has_england_row: bool
+    encoding: str
+
+
+@cache
+def sheet_layouts() -> dict[str, tuple[SheetLayout, ...]]:
+    out: dict[str, list[SheetLayout]] = {}
+    for row in read_table("mhclg_sheets.csv"):
+        layout = SheetLayout(
+            source_id=row["source_id"],
+            sheet=row["sheet"],
+            measure=row["measure"],
+            measure_title=row["measure_title"],
+            label_style=row["label_style"],
+            label_row_offset=_int_or_none(row["label_row_offset"]),
+            section_row_offset=_int_or_none(row["section_row_offset"]),
+            line_row_offset=_int_or_none(row["line_row_offset"]),
+            asset_row_offset=_int_or_none(row["asset_row_offset"]),
+            has_england_row=row["has_england_row"] == "true",
+            encoding=row["encoding"],
+        )
+        out.setdefault(layout.source_id, []).append(layout)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Printed labels the reader understands: measures, identity columns, markers."""
+
+    measures: dict[str, str]
+    column_roles: dict[str, str]
+    markers: frozenset[str]
+    classes: dict[str, str]
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    return Vocabulary(
+        measures={normalise(r["printed_label"]): r["measure"] for r in read_table("measures.csv")},
+        column_roles={
+            normalise(r["printed_label"]): r["role"] for r in read_table("column_roles.csv")
+        },
+        markers=frozenset(r["marker"] for r in read_table("markers.csv")),
+        classes={r["printed_class"]: r["la_class"] for r in read_table("authority_classes.csv")},
+    )
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    canonical_line: str
+    category: str
+    status: str  # mapped | excluded
+    asset_id: str
+
+
+@cache
+def service_lines() -> dict[str, ServiceLine]:
+    """Normalised printed label -> service line (the crosswalk)."""
+    return {
+        normalise(r["printed_label"]): ServiceLine(
+            canonical_line=r["canonical_line"],
+            category=r["category"],
+            status=r["status"],
+            asset_id=r["asset_id"],
+        )
+        for r in read_table("service_lines.csv")
+    }

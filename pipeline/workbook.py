@@ -1,0 +1,71 @@
+"""Read a spreadsheet sheet (or a CSV) into a grid of Python values.
+
+python-calamine (Rust) reads .xls, .xlsx and .ods in one fast pass and does not expand XML
+entities, which is why it is the reader here; CSV goes through the standard library with
+numbers written as text ("1,217") turned into floats.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from pipeline.errors import LayoutError
+
+Grid = list[list[object]]
+CSV_SHEET = ""  # the single "sheet" of a CSV file
+_NUMBER_TEXT = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+def sheet_names(path: Path, kind: str) -> list[str]:
+    if kind == "csv":
+        return [CSV_SHEET]
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:  # calamine raises its own types for damaged files
+        raise LayoutError(f"cannot open workbook ({exc})", file=path.name) from exc
+
+
+def read_sheets(path: Path, kind: str, sheets: list[str], *, encoding: str = "") -> dict[str, Grid]:
+    """Return {sheet name: grid} for the named sheets; a missing sheet is a LayoutError."""
+    if kind == "csv":
+        return {CSV_SHEET: read_csv_grid(path, encoding or "utf-8")}
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:
+        raise LayoutError(f"cannot open workbook ({exc})", file=path.name) from exc
+    out: dict[str, Grid] = {}
+    for name in sheets:
+        if name not in wb.sheet_names:
+            raise LayoutError(
+                f"sheet {name!r} not found; the workbook has {list(wb.sheet_names)}",
+                file=path.name,
+            )
+        try:
+            out[name] = wb.get_sheet_by_name(name).to_python()
+        except Exception as exc:
+            raise LayoutError(f"cannot read sheet ({exc})", file=path.name, sheet=name) from exc
+    return out
+
+
+def read_csv_grid(path: Path, encoding: str) -> Grid:
+    try:
+        with path.open(newline="", encoding=encoding) as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise LayoutError(
+            f"not valid {encoding} text ({exc.reason} at byte {exc.start})", file=path.name
+        ) from exc
+    return [[_csv_value(v) for v in row] for row in rows]
+
+
+def _csv_value(text: str) -> object:
+    stripped = text.strip()
+    if _NUMBER_TEXT.match(stripped):
+        return float(stripped.replace(",", ""))
+    return text

@@ -1,0 +1,31 @@
+-- core.la_substance_misuse_spend: one row per authority x year x basis x measure x service line.
+-- Authorities only (no ENGLAND or class rows). ONS codes for files that print none (to RA
+-- 2016-17, RO3 2013-14) come from the latest file that prints both codes for that E-code.
+WITH ons_map AS (
+    SELECT ecode, arg_max(ons_code, fy_start) AS ons_code
+    FROM raw.mhclg__revenue_cells
+    WHERE row_kind = 'authority' AND ons_code <> ''
+    GROUP BY ecode
+)
+SELECT
+    c.financial_year,
+    c.fy_start,
+    c.basis,
+    c.measure,
+    coalesce(nullif(c.ons_code, ''), m.ons_code) AS ons_code,
+    c.ecode,
+    c.la_name,
+    coalesce(k.la_class, c.la_class_printed) AS la_class,
+    s.canonical_line,
+    s.category,
+    c.value AS value_gbp_thousands,
+    nullif(c.marker, '') AS marker,
+    c.source_id,
+    c.sheet,
+    c.cell
+FROM raw.mhclg__revenue_cells AS c
+JOIN reference.service_lines AS s
+    ON s.label_key = c.label_key AND s.status = 'mapped' AND s.category <> 'public_health_total'
+LEFT JOIN ons_map AS m ON m.ecode = c.ecode
+LEFT JOIN reference.authority_classes AS k ON k.printed_class = c.la_class_printed
+WHERE c.row_kind = 'authority'
