@@ -12,7 +12,7 @@ from pipeline.sources import load_sources
 def sources_table(ctx: BuildContext) -> pd.DataFrame:
     """Every enabled source, its checksum and licence, and where this build got its bytes."""
     rows = []
-    for src in load_sources():
+    for src in load_sources(ctx.settings.sources_path):
         resolved = ctx.resolved.get(src.id)
         rows.append(
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assets import mhclg_revenue, reference, reproduction
 from assets.trends import SQL_TABLES
-from pipeline.graph import BuildContext, TableSpec
+from pipeline.graph import BuildContext, TableCheck, TableSpec
 
 
 def _revenue_cells(ctx: BuildContext):
@@ -41,7 +41,7 @@ TABLES: tuple[TableSpec, ...] = (
         deps=("out.spend_trends", "out.share_of_public_health"),
         build=reproduction.reproduction_table,
         primary_key=("claim_id",),
-        checks=(reproduction.reproduction_check,),
+        checks=(TableCheck("reproduction", reproduction.reproduction_check),),
     ),
     TableSpec(
         name="reference.sources",

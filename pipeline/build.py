@@ -1,7 +1,8 @@
-"""Build every table of the graph into one DuckDB file, running each table's blocking checks.
+"""Build tables into a staging DuckDB file, running each table's blocking checks.
 
-A failed check raises ValidationError at once: nothing downstream is built and the caller
-(`pipeline.refresh`) never publishes the file.
+`build_table` is the one step both runners use: the CLI's `build_database` loop and each
+Dagster asset. A failed check stops the build: nothing downstream is built and nothing is
+published.
 """
 
 from __future__ import annotations
@@ -13,23 +14,17 @@ from pathlib import Path
 
 from pipeline.config import SQL_DIR, Settings
 from pipeline.errors import ValidationError
-from pipeline.graph import SCHEMAS, BuildContext, CheckResult, TableSpec, checks_for, topological
+from pipeline.graph import (
+    SCHEMAS,
+    BuildContext,
+    CheckResult,
+    TableSpec,
+    checks_for,
+    materialize_table,
+    topological,
+)
 
 DICTIONARY_CSV = SQL_DIR / "dictionary.csv"
-
-
-def run_checks(spec: TableSpec, con) -> list[CheckResult]:
-    results: list[CheckResult] = []
-    for check in checks_for(spec):
-        results.extend(check(con))
-    return results
-
-
-def record_checks(con, run_id: str, table: str, results: list[CheckResult]) -> None:
-    con.executemany(
-        "INSERT INTO checks.validation_results VALUES (?, ?, ?, ?, ?, ?, now())",
-        [(run_id, table, r.name, r.passed, r.description, r.observed) for r in results],
-    )
 
 
 def create_schemas(con) -> None:
@@ -40,6 +35,30 @@ def create_schemas(con) -> None:
         "VARCHAR, expectation VARCHAR, success BOOLEAN, description VARCHAR, observed_value "
         "VARCHAR, checked_at TIMESTAMP WITH TIME ZONE)"
     )
+
+
+def record_checks(con, run_id: str, table: str, results: list[CheckResult]) -> None:
+    con.executemany(
+        "INSERT INTO checks.validation_results VALUES (?, ?, ?, ?, ?, ?, now())",
+        [(run_id, table, r.name, r.passed, r.description, r.observed) for r in results],
+    )
+
+
+def failure_message(spec: TableSpec, failed: list[CheckResult]) -> str:
+    return f"{spec.name}: blocking check failed: " + "; ".join(
+        f"{r.name} ({r.description}): {r.observed}" for r in failed
+    )
+
+
+def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, dict]:
+    """Materialize one table and run its checks; return (rows, {check name: results})."""
+    create_schemas(ctx.con)
+    rows = materialize_table(spec, ctx)
+    outcomes: dict[str, list[CheckResult]] = {}
+    for check in checks_for(spec):
+        outcomes[check.name] = check.run(ctx.con)
+        record_checks(ctx.con, run_id, spec.name, outcomes[check.name])
+    return rows, outcomes
 
 
 def apply_dictionary(con, path: Path = DICTIONARY_CSV) -> None:
@@ -53,6 +72,11 @@ def apply_dictionary(con, path: Path = DICTIONARY_CSV) -> None:
                 con.execute(f"COMMENT ON TABLE {row['table']} IS '{text}'")
 
 
+def finalize(con) -> None:
+    apply_dictionary(con)
+    con.execute("CHECKPOINT")
+
+
 def build_database(
     path: Path,
     settings: Settings,
@@ -61,36 +85,24 @@ def build_database(
     run_id: str,
     progress: Callable[[str], None] = print,
 ) -> BuildContext:
-    """Build all `tables` into `path` (a new file); raise on the first failed blocking check."""
+    """Build all `tables` into `path`; raise ValidationError on the first failed check."""
     import duckdb
 
     con = duckdb.connect(str(path))
     ctx = BuildContext(con=con, settings=settings, progress=progress)
     try:
-        create_schemas(con)
         for spec in topological(list(tables)):
             started = time.perf_counter()
-            rows = materialize(spec, ctx)
-            results = run_checks(spec, con)
-            record_checks(con, run_id, spec.name, results)
-            failed = [r for r in results if not r.passed]
+            rows, outcomes = build_table(spec, ctx, run_id)
+            results = [r for rs in outcomes.values() for r in rs]
             progress(
-                f"  {spec.name}: {rows:,} rows, {len(results)} checks "
-                f"({time.perf_counter() - started:.2f}s)"
+                f"  {spec.name}: {rows:,} rows, {len(results)} checks passed "
+                f"{sum(r.passed for r in results)} ({time.perf_counter() - started:.2f}s)"
             )
+            failed = [r for r in results if not r.passed]
             if failed:
-                raise ValidationError(
-                    f"{spec.name}: blocking check failed: "
-                    + "; ".join(f"{r.name} ({r.description}): {r.observed}" for r in failed)
-                )
-        apply_dictionary(con)
-        con.execute("CHECKPOINT")
+                raise ValidationError(failure_message(spec, failed))
+        finalize(con)
     finally:
         con.close()
     return ctx
-
-
-def materialize(spec: TableSpec, ctx: BuildContext) -> int:
-    from pipeline.graph import materialize_table
-
-    return materialize_table(spec, ctx)

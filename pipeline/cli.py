@@ -141,7 +141,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     settings = _settings(args)
     rows = []
     failures = 0
-    for src in load_sources(enabled_only=False):
+    for src in load_sources(settings.sources_path, enabled_only=False):
         cached = cache_path(src, settings.cache_dir)
         mirrored = settings.mirror_dir / src.mirror_path if settings.mirror_dir else None
         state = (

@@ -2,7 +2,8 @@
 
 Overrides come from options or environment variables, never from hard-coded paths:
 `SPENDTRACK_MIRROR` (a mirror of the source files), `SPENDTRACK_CACHE` (downloaded bytes),
-`SPENDTRACK_LAKE` (build outputs).
+`SPENDTRACK_LAKE` (build outputs), `SPENDTRACK_SOURCES` (the source registry; tests point it
+at a generated one).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Settings:
     cache_dir: Path
     mirror_dir: Path | None
     allow_download: bool = True
+    sources_path: Path = SOURCES_TOML
 
     @property
     def database_path(self) -> Path:
@@ -57,9 +59,11 @@ class Settings:
         mirror = mirror or os.environ.get("SPENDTRACK_MIRROR") or None
         lake = lake or os.environ.get("SPENDTRACK_LAKE") or REPO_ROOT / "data_lake"
         cache = cache or os.environ.get("SPENDTRACK_CACHE") or DATA_RAW_DIR / "cache"
+        sources = os.environ.get("SPENDTRACK_SOURCES") or SOURCES_TOML
         return cls(
             lake_dir=Path(lake).resolve(),
             cache_dir=Path(cache).resolve(),
             mirror_dir=Path(mirror).resolve() if mirror else None,
             allow_download=allow_download,
+            sources_path=Path(sources).resolve(),
         )

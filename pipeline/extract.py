@@ -75,25 +75,16 @@ class ValueColumn:
 
 
 def find_header_row(grid: Grid, *, file: str, sheet: str) -> int:
-    hits = [
-        i
-        for i, row in enumerate(grid[:ANCHOR_SEARCH_ROWS])
-        if any(isinstance(c, str) and normalise(c) == ANCHOR for c in row)
-    ]
-    if not hits:
-        raise LayoutError(
-            f"header anchor 'E-code' not found in the first {ANCHOR_SEARCH_ROWS} rows "
-            "(empty sheet or changed layout)",
-            file=file,
-            sheet=sheet,
-        )
-    if len(hits) > 1:
-        raise LayoutError(
-            f"header anchor 'E-code' found on rows {[h + 1 for h in hits]}; expected exactly one",
-            file=file,
-            sheet=sheet,
-        )
-    return hits[0]
+    """The first row holding the anchor; a later one heads a second table (RO3 class rows)."""
+    for i, row in enumerate(grid[:ANCHOR_SEARCH_ROWS]):
+        if any(isinstance(c, str) and normalise(c) == ANCHOR for c in row):
+            return i
+    raise LayoutError(
+        f"header anchor 'E-code' not found in the first {ANCHOR_SEARCH_ROWS} rows "
+        "(empty sheet or changed layout)",
+        file=file,
+        sheet=sheet,
+    )
 
 
 def _row(grid: Grid, index: int | None) -> list[object]:
@@ -302,6 +293,43 @@ def classify_rows(
     return out
 
 
+def check_unlabelled(
+    grid: Grid,
+    rows: list[tuple[int, str]],
+    spacers: list[int],
+    width: int,
+    *,
+    file: str,
+    sheet: str | None,
+) -> None:
+    """No figure may sit under no label, between labelled columns or right of the last one.
+
+    Text there is a footnote and is left alone.
+
+    A zero carries no spending and is allowed (RA 2013-14 prints 0 in the ENGLAND row's
+    spacer columns); any other figure there would be a column we cannot name.
+    """
+    for i, _kind in rows:
+        row = grid[i]
+        tail = row[width:]
+        # list.count runs in C: cheap even for RA 2020-21's 16,384-column rows
+        suspects = (
+            spacers if tail.count("") == len(tail) else spacers + list(range(width, len(row)))
+        )
+        for j in suspects:
+            value = row[j] if j < len(row) else ""
+            # text here is a footnote letter ('R', '(d)' in RA 2019-20 to 2021-22)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value == 0:
+                continue
+            raise LayoutError(
+                f"{value!r} in a column with no header label; every figure must sit under "
+                "a labelled column",
+                file=file,
+                sheet=sheet,
+                cell=cell_ref(i, j),
+            )
+
+
 def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: str) -> pd.DataFrame:
     """Every cell of every value column of the authority, ENGLAND and class rows, long format."""
     sheet_label = layout.sheet or None
@@ -318,19 +346,7 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
     roles, columns, spacers = classify_columns(grid, hdr, layout, vocab, file=file)
     value_idx = [c.index for c in columns]
     rows = classify_rows(grid, hdr, roles, value_idx, layout, file=file)
-    # A zero under no label carries no spending (RA 2013-14 prints 0 in the ENGLAND row's
-    # spacer columns); any other figure there would be a column we cannot name.
-    for i, _kind in rows:
-        row = grid[i]
-        for j in spacers:
-            if j < len(row) and _has_number(row, [j]) and row[j] != 0:
-                raise LayoutError(
-                    f"a figure ({row[j]!r}) in a column with no header label; "
-                    "every figure must sit under a labelled column",
-                    file=file,
-                    sheet=sheet_label,
-                    cell=cell_ref(i, j),
-                )
+    check_unlabelled(grid, rows, spacers, value_idx[-1] + 1, file=file, sheet=sheet_label)
 
     n_rows, n_cols = len(rows), len(columns)
     block = np.empty((n_rows, n_cols), dtype=object)

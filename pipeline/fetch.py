@@ -185,7 +185,8 @@ def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> Non
             declared = int(resp.headers.get("Content-Length") or 0)
             if declared > max_bytes:
                 raise SourceError(
-                    f"declared size {declared:,} bytes exceeds {max_bytes:,}", file=current
+                    f"declared size {declared:,} bytes exceeds the {max_bytes:,}-byte limit",
+                    file=current,
                 )
             written = 0
             try:
@@ -193,7 +194,9 @@ def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> Non
                     for chunk in resp.iter_content(1 << 16):
                         written += len(chunk)
                         if written > max_bytes:
-                            raise SourceError(f"download exceeds {max_bytes:,} bytes", file=current)
+                            raise SourceError(
+                                f"download exceeds the {max_bytes:,}-byte limit", file=current
+                            )
                         fh.write(chunk)
             except requests.RequestException as exc:
                 raise _Transient(f"connection dropped mid-download ({exc})") from exc

@@ -30,7 +30,7 @@ class BuildContext:
 
     def sources(self, family: str) -> list[Resolved]:
         out = []
-        for src in load_sources():
+        for src in load_sources(self.settings.sources_path):
             if src.family == family:
                 out.append(self.resolve(src))
         return out
@@ -55,7 +55,12 @@ class CheckResult:
     observed: str = ""
 
 
-Check = Callable[[object], list[CheckResult]]
+@dataclass(frozen=True)
+class TableCheck:
+    """A named blocking check: a function of the database connection returning results."""
+
+    name: str
+    run: Callable[[object], list[CheckResult]]
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class TableSpec:
     build: Callable[[BuildContext], pd.DataFrame] | None = None
     sql: str | None = None  # a SELECT under sql/, e.g. "out/spend_trends.sql"
     primary_key: tuple[str, ...] = ()
-    checks: tuple[Check, ...] = ()
+    checks: tuple[TableCheck, ...] = ()
     source_families: tuple[str, ...] = ()
 
     @property
@@ -99,7 +104,7 @@ def materialize_table(spec: TableSpec, ctx: BuildContext) -> int:
     return con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
 
 
-def primary_key_check(spec: TableSpec) -> Check:
+def primary_key_check(spec: TableSpec) -> TableCheck:
     """Key columns not null and unique together."""
 
     def check(con) -> list[CheckResult]:
@@ -119,10 +124,10 @@ def primary_key_check(spec: TableSpec) -> Check:
             )
         ]
 
-    return check
+    return TableCheck("primary_key", check)
 
 
-def checks_for(spec: TableSpec) -> tuple[Check, ...]:
+def checks_for(spec: TableSpec) -> tuple[TableCheck, ...]:
     base = (primary_key_check(spec),) if spec.primary_key else ()
     return base + spec.checks
 

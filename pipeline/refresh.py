@@ -1,8 +1,8 @@
 """fetch -> build -> check -> publish: what `spendtrack refresh` and the nightly job run.
 
-The build goes into a new file under `<lake>/.staging/`; only when every blocking check has
-passed is it moved over the published database. On any failure the staging file is deleted
-and the published database, Parquet files and reports are left exactly as they were.
+The build goes into a new directory under `<lake>/.staging/`; only when every blocking check
+has passed is the database moved over the published one. On any failure the staging
+directory is deleted and the published database, Parquet files and reports stay as they were.
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from pipeline.build import build_database
 from pipeline.config import Settings
 from pipeline.publish import publish_file, refresh_lock
 
+STAGING_DB = "spendtrack.duckdb"
+
 
 def new_run_id() -> str:
     return f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+
+
+def clear_stale_staging(settings: Settings) -> None:
+    """Remove builds left by crashed runs; call only while holding the refresh lock."""
+    if settings.staging_dir.exists():
+        shutil.rmtree(settings.staging_dir, ignore_errors=True)
 
 
 def export_parquet(database: Path, out_dir: Path) -> list[Path]:
@@ -42,6 +50,17 @@ def export_parquet(database: Path, out_dir: Path) -> list[Path]:
     return written
 
 
+def publish_build(staging_dir: Path, settings: Settings) -> Path:
+    """Export Parquet from a checked build, then move database and Parquet into place."""
+    staging_db = staging_dir / STAGING_DB
+    parquet = export_parquet(staging_db, staging_dir / "parquet")
+    publish_file(staging_db, settings.database_path)
+    settings.parquet_dir.mkdir(parents=True, exist_ok=True)
+    for path in parquet:
+        os.replace(path, settings.parquet_dir / path.name)
+    return settings.database_path
+
+
 def refresh(
     settings: Settings, *, progress: Callable[[str], None] = print, wait_s: float = 0.0
 ) -> Path:
@@ -49,19 +68,17 @@ def refresh(
     from assets.tables import TABLES
 
     with refresh_lock(settings.lake_dir, wait_s=wait_s):
+        clear_stale_staging(settings)
         run_id = new_run_id()
         staging_dir = settings.staging_dir / run_id
         staging_dir.mkdir(parents=True, exist_ok=True)
-        staging_db = staging_dir / "spendtrack.duckdb"
         try:
-            progress(f"building {staging_db}")
-            build_database(staging_db, settings, TABLES, run_id=run_id, progress=progress)
-            parquet = export_parquet(staging_db, staging_dir / "parquet")
-            publish_file(staging_db, settings.database_path)
-            settings.parquet_dir.mkdir(parents=True, exist_ok=True)
-            for path in parquet:
-                os.replace(path, settings.parquet_dir / path.name)
-            progress(f"published {settings.database_path} ({len(parquet)} Parquet tables)")
+            progress(f"building {staging_dir / STAGING_DB}")
+            build_database(
+                staging_dir / STAGING_DB, settings, TABLES, run_id=run_id, progress=progress
+            )
+            path = publish_build(staging_dir, settings)
+            progress(f"published {path}")
         finally:
             shutil.rmtree(staging_dir, ignore_errors=True)
-    return settings.database_path
+    return path

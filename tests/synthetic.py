@@ -1,0 +1,242 @@
+"""Small generated workbooks in the real MHCLG layouts, and a mirror + registry around them.
+
+The ENGLAND rows carry the real files' England totals for the substance misuse lines (so the
+reproduction check can pass on five tiny files); the traps (line 348 adult social care, the
+children's safeguarding column) carry huge values, so a leak into any series is visible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+AUTHORITIES = [  # ecode, ons code, name, class
+    ("E0101", "E06000022", "Bath & North East Somerset UA", "UA"),
+    ("E0102", "E06000023", "Bristol UA", "UA"),
+    ("E5030", "E09000001", "City of London", "L"),
+    ("E1931", "E07000095", "Broxbourne", "SD"),
+]
+SHARES = (0.5, 0.3, 0.2, 0.0)  # the district spends nothing on public health
+
+OLD_LINES = {  # 2013-14 to 2015-16
+    "drug": "Substance misuse - Drug misuse - adults",
+    "alcohol": "Substance misuse - Alcohol misuse - adults",
+    "young": "Substance misuse - (drugs and alcohol) - youth services",
+}
+NEW_LINES = {  # 2016-17 on
+    "drug_treatment": "Substance misuse - Treatment for drug misuse in adults",
+    "alcohol_treatment": "Substance misuse - Treatment for alcohol misuse in adults",
+    "drug_prevention": "Substance misuse - Preventing and reducing harm from drug misuse in adults",
+    "alcohol_prevention": "Substance misuse - Preventing and reducing harm from alcohol misuse "
+    "in adults",
+    "young": "Substance misuse - Specialist drug and alcohol misuse services for children and "
+    "young people",
+}
+LINE_348 = "Social support: Substance misuse support"
+SAFEGUARDING = "Children's social care: Safeguarding children and young people’s services"
+TRAP_VALUE = 999_999.0
+
+# England net current expenditure (£ thousand) as printed in the real RA files.
+ENGLAND = {
+    "2013-14": {"drug": 568767, "alcohol": 204080, "young": 54958, "tph": 2699221},
+    "2014-15": {"drug": 562700, "alcohol": 200228, "young": 69546, "tph": 2848658},
+    "2015-16": {"drug": 558864, "alcohol": 208059, "young": 62466, "tph": 3321248},
+    "2016-17": {
+        "drug_treatment": 408451,
+        "drug_prevention": 72178,
+        "alcohol_treatment": 183296,
+        "alcohol_prevention": 38835,
+        "young": 56534,
+        "tph": 3495777,
+    },
+    "2017-18": {
+        "drug_treatment": 386173.103180819,
+        "drug_prevention": 66002.7787968749,
+        "alcohol_treatment": 178411.85902187834,
+        "alcohol_prevention": 37201.44707102555,
+        "young": 48204.8211797704,
+        "tph": 3410420.370156096,
+    },
+}
+
+
+@dataclass
+class Column:
+    label: str
+    section: str
+    line: int
+    england: float  # the authorities' values are shares of this
+    marker_for: dict[str, str] = field(default_factory=dict)  # ecode -> marker text
+
+
+def columns_for(year: str) -> list[Column]:
+    totals = ENGLAND[year]
+    lines = OLD_LINES if year <= "2015-16" else NEW_LINES
+    cols = [
+        Column("Early years", "Education Services", 110, 1000.0),
+        Column(SAFEGUARDING, "Children Social Care", 250, TRAP_VALUE),
+        Column(LINE_348, "Adult Social Care", 348, TRAP_VALUE),
+    ]
+    numbers = {
+        "drug": 376,
+        "alcohol": 377,
+        "young": 378,
+        "drug_treatment": 376,
+        "alcohol_treatment": 377,
+        "drug_prevention": 378,
+        "alcohol_prevention": 379,
+    }
+    for key, label in lines.items():
+        line = 380 if (key == "young" and year > "2015-16") else numbers[key]
+        cols.append(Column(label, "Public Health", line, float(totals[key])))
+    tph_label = (
+        "TOTAL PUBLIC HEALTH (total of lines 361 to 385)"
+        if year == "2015-16"
+        else "TOTAL PUBLIC HEALTH"
+    )
+    cols.append(Column(tph_label, "Public Health", 390, float(totals["tph"])))
+    return cols
+
+
+def authority_value(col: Column, index: int) -> float | str:
+    ecode = AUTHORITIES[index][0]
+    if ecode in col.marker_for:
+        return col.marker_for[ecode]
+    return col.england * SHARES[index]
+
+
+def ra_grid(
+    year: str,
+    measure_title: str,
+    *,
+    style: str,
+    columns: list[Column] | None = None,
+    england_row: bool = True,
+) -> list[list[object]]:
+    """A sheet in the RA layout of `style`: '2013' (to 2015-16), '2016' or '2017' (ONS codes)."""
+    cols = columns if columns is not None else columns_for(year)
+    if style == "2013":
+        ident = ["E-code", "Local authority", "", "Class"]
+        header_at, section_at, line_at = 7, 4, None
+    elif style == "2016":
+        ident = ["E-code", "Local authority", "", "Class"]
+        header_at, section_at, line_at = 6, 4, 5
+    else:
+        ident = ["E-code", "ONS Code", "Local authority", "", "Class"]
+        header_at, section_at, line_at = 6, 4, 5
+    width = len(ident) + len(cols)
+    grid: list[list[object]] = [[""] * width for _ in range(header_at + 1)]
+    grid[0][0] = f"Revenue Account Budget (RA): {year} data"
+    grid[1 if style != "2013" else 2][0] = f"{measure_title} (£ thousand)"
+    last_section = None
+    for j, col in enumerate(cols, start=len(ident)):
+        if col.section != last_section:
+            grid[section_at][j] = f"***  {col.section.upper()}  ***"
+            last_section = col.section
+        if line_at is not None:
+            grid[line_at][j] = float(col.line)
+        grid[header_at][j] = col.label
+    grid[header_at][: len(ident)] = ident
+    if style == "2013":
+        grid.append([""] * width)
+    for i, (ecode, ons, name, cls) in enumerate(AUTHORITIES):
+        idents = [ecode, name, "", cls] if len(ident) == 4 else [ecode, ons, name, "", cls]
+        grid.append(idents + [authority_value(c, i) for c in cols])
+    grid.append([""] * width)
+    if england_row:
+        name_col = ident.index("Local authority")
+        row = [""] * len(ident)
+        row[name_col] = "ENGLAND"
+        grid.append(row + [c.england for c in cols])
+        grid.append([""] * width)
+        grid.append(["", "CLASS BREAKDOWN"] + [""] * (width - 2))
+        class_row = [""] * len(ident)
+        class_row[name_col] = "UNITARY AUTHORITIES"
+        grid.append(class_row + [c.england * 0.8 for c in cols])
+    grid.append(["Source: a generated test workbook"] + [""] * (width - 1))
+    return grid
+
+
+SHEETS = {  # year -> [(sheet name, measure title, style)]
+    "2013-14": [
+        ("RA LA Data 2013-14 (1)", "Net current expenditure", "2013"),
+        ("RA LA Data 2013-14 (2)", "Capital charges", "2013"),
+        ("RA LA Data 2013-14 (3)", "Net total cost (excl. specific grants)", "2013"),
+    ],
+    "2014-15": [
+        ("RA LA Data 2014-15 (1)", "Net current expenditure", "2013"),
+        ("RA LA Data 2014-15 (2)", "Capital Items", "2013"),
+        ("RA LA Data 2014-15 (3)", "Net total cost (excl. specific grants)", "2013"),
+    ],
+    "2015-16": [
+        ("RA LA Data 2015-16 (1)", "Net current expenditure", "2013"),
+        ("RA LA Data 2015-16 (2)", "", "2013"),
+    ],
+    "2016-17": [("RA LA Data 2016-17", "Net current expenditure", "2016")],
+    "2017-18": [("RA LA Data 2017-18", "Net current expenditure", "2017")],
+}
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for name, grid in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in grid:
+            ws.append([None if v == "" else v for v in row])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def year_workbook(year: str, *, columns: list[Column] | None = None) -> dict[str, list]:
+    return {
+        name: ra_grid(year, title, style=style, columns=columns)
+        for name, title, style in SHEETS[year]
+    }
+
+
+def file_name(year: str) -> str:
+    return f"RA_{year}_generated.xlsx"
+
+
+def registry_entry(year: str, path: Path, *, url: str = "") -> str:
+    data = path.read_bytes()
+    sid = "mhclg_ra_" + year.replace("-", "_")
+    return "\n".join(
+        [
+            "[[source]]",
+            f'id = "{sid}"',
+            'family = "mhclg_revenue"',
+            'publisher = "test"',
+            f'title = "generated RA {year}"',
+            'form = "RA"',
+            f'financial_year = "{year}"',
+            'basis = "budget"',
+            f'url = "{url}"',
+            f'file_name = "{path.name}"',
+            f'mirror_path = "mhclg/{path.name}"',
+            'kind = "xlsx"',
+            f'sha256 = "{hashlib.sha256(data).hexdigest()}"',
+            f"bytes = {len(data)}",
+            'licence = "test"',
+            "",
+        ]
+    )
+
+
+def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = None) -> Path:
+    """Write five generated RA workbooks under `root/mirror/mhclg/` and `root/sources.toml`.
+
+    `overrides` maps a year to replacement sheets (to build a faulty file); the registry
+    always records the checksum of the bytes actually written.
+    """
+    entries = []
+    for year in SHEETS:
+        sheets = (overrides or {}).get(year) or year_workbook(year)
+        path = root / "mirror" / "mhclg" / file_name(year)
+        write_xlsx(path, sheets)
+        entries.append(registry_entry(year, path))
+    (root / "sources.toml").write_text("\n".join(entries), encoding="utf-8")
+    return root

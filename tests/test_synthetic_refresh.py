@@ -1,0 +1,100 @@
+"""A whole refresh on five generated RA workbooks: build, traps, reproduction, publish."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipeline.refresh import refresh
+from tests.synthetic import TRAP_VALUE
+
+
+def test_refresh_publishes_checked_database(synthetic):
+    path = refresh(synthetic, progress=lambda _m: None)
+    assert path == synthetic.database_path and path.exists()
+    assert not any(synthetic.staging_dir.iterdir())  # the build's staging files are gone
+    assert {p.name for p in synthetic.parquet_dir.iterdir()} >= {
+        "spend_trends.parquet",
+        "la_spend_trends.parquet",
+        "reproduction.parquet",
+    }
+    with duckdb.connect(str(path), read_only=True) as con:
+        failed = con.execute(
+            "SELECT count(*) FROM checks.validation_results WHERE NOT success"
+        ).fetchone()[0]
+        assert failed == 0
+        statuses = dict(
+            con.execute(
+                "SELECT claim_id, status FROM out.reproduction WHERE basis = 'budget'"
+            ).fetchall()
+        )
+    assert statuses["sots17_adults_change"] == "reproduced"
+    assert statuses["sots17_alcohol_peak"] == "reproduced"
+    assert statuses["sots17_wider_sector_2017_18"] == "not_reproducible"
+
+
+def test_traps_never_enter_the_series(synthetic):
+    refresh(synthetic, progress=lambda _m: None)
+    with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
+        biggest = con.execute(
+            "SELECT max(value_gbp_thousands) FROM core.la_substance_misuse_spend"
+        ).fetchone()[0]
+        lines = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT canonical_line FROM core.la_substance_misuse_spend"
+            ).fetchall()
+        }
+        kept = con.execute(
+            "SELECT count(*) FROM raw.mhclg__revenue_cells WHERE value = ?", [TRAP_VALUE]
+        ).fetchone()[0]
+    assert biggest < TRAP_VALUE
+    assert lines == {
+        "drug_adults_all",
+        "alcohol_adults_all",
+        "young_people",
+        "drug_treatment",
+        "drug_prevention",
+        "alcohol_treatment",
+        "alcohol_prevention",
+    }
+    assert kept > 0  # raw keeps every cell, traps included
+
+
+def test_ons_codes_filled_from_later_files(synthetic):
+    refresh(synthetic, progress=lambda _m: None)
+    with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
+        missing = con.execute(
+            "SELECT count(*) FROM core.la_substance_misuse_spend WHERE ons_code IS NULL"
+        ).fetchone()[0]
+        bristol = con.execute(
+            "SELECT DISTINCT ons_code FROM core.la_substance_misuse_spend WHERE ecode = 'E0102'"
+        ).fetchall()
+    assert missing == 0
+    assert bristol == [("E06000023",)]
+
+
+def test_england_row_and_sum_of_authorities_kept_side_by_side(synthetic):
+    refresh(synthetic, progress=lambda _m: None)
+    with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
+        row = con.execute(
+            "SELECT published_total_gbp_thousands, authorities_sum_gbp_thousands, "
+            "difference_gbp_thousands FROM core.england_substance_misuse_spend WHERE "
+            "financial_year = '2013-14' AND canonical_line = 'drug_adults_all' "
+            "AND measure = 'net_current_expenditure'"
+        ).fetchone()
+    assert row[0] == 568767
+    assert abs(row[1] - 568767) < 1e-6 and abs(row[2]) < 1e-6
+
+
+def test_every_core_and_out_table_and_column_is_described(synthetic):
+    refresh(synthetic, progress=lambda _m: None)
+    with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
+        bare_columns = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name IN "
+            "('core', 'out') AND (comment IS NULL OR comment = '')"
+        ).fetchall()
+        bare_tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name IN "
+            "('core', 'out', 'raw', 'reference') AND (comment IS NULL OR comment = '')"
+        ).fetchall()
+    assert bare_columns == [] and bare_tables == []
