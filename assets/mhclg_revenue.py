@@ -7,13 +7,17 @@ cell, and refuses a file whose substance misuse columns the crosswalk does not k
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.errors import CrosswalkError, LayoutError
 from pipeline.extract import extract_sheet
 from pipeline.fetch import Resolved
-from pipeline.layouts import normalise, service_lines, sheet_layouts, vocabulary
+from pipeline.layouts import normalise, read_table, service_lines, sheet_layouts, vocabulary
 from pipeline.workbook import read_sheets
 
 FAMILY = "mhclg_revenue"
@@ -23,7 +27,25 @@ SUBSTANCE_ASSET = re.compile(r"^(ro3-)?phsbs")
 ASSET_STEM = re.compile(r"^(?:ro3-)?([a-z0-9]+)(?:-.*)?$")
 
 
-def extract_source(resolved: Resolved) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ColumnRef:
+    """Where a value column sits, for the crosswalk check and its error message."""
+
+    file_name: str
+    sheet: str
+    column_number: int
+    printed_label: str
+    asset_id: str
+
+
+def _constant(value: str, length: int) -> pa.DictionaryArray:
+    """One value for every row, stored once."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(length, dtype=np.int32)), pa.array([value], type=pa.string())
+    )
+
+
+def extract_source(resolved: Resolved) -> tuple[pa.Table, list[ColumnRef]]:
     """All cells of one source file, with the source's identity columns in front."""
     src = resolved.source
     layouts = sheet_layouts().get(src.id)
@@ -36,15 +58,27 @@ def extract_source(resolved: Resolved) -> pd.DataFrame:
         resolved.path, src.kind, [lay.sheet for lay in layouts], encoding=layouts[0].encoding
     )
     vocab = vocabulary()
-    frames = [extract_sheet(grids[lay.sheet], lay, vocab, file=src.file_name) for lay in layouts]
-    frame = pd.concat(frames, ignore_index=True)
-    frame.insert(0, "source_id", src.id)
-    frame.insert(1, "file_name", src.file_name)
-    frame.insert(2, "form", src.form)
-    frame.insert(3, "financial_year", src.financial_year)
-    frame.insert(4, "fy_start", src.fy_start)
-    frame.insert(5, "basis", src.basis)
-    return frame
+    tables, refs = [], []
+    for lay in layouts:
+        sheet = extract_sheet(grids[lay.sheet], lay, vocab, file=src.file_name)
+        tables.append(sheet.cells)
+        refs += [
+            ColumnRef(src.file_name, lay.sheet, c.index + 1, c.printed_label, c.asset_id)
+            for c in sheet.columns
+        ]
+    cells = pa.concat_tables(tables)
+    n = cells.num_rows
+    front = {
+        "source_id": src.id,
+        "file_name": src.file_name,
+        "form": src.form,
+        "financial_year": src.financial_year,
+        "basis": src.basis,
+    }
+    for position, (name, value) in enumerate(front.items()):
+        cells = cells.add_column(position, name, _constant(value, n))
+    cells = cells.add_column(4, "fy_start", pa.array(np.full(n, src.fy_start, dtype=np.int32)))
+    return cells, refs
 
 
 def asset_stem(asset_id: str) -> str:
@@ -52,48 +86,48 @@ def asset_stem(asset_id: str) -> str:
     return match.group(1) if match else ""
 
 
-def check_crosswalk(frame: pd.DataFrame) -> None:
+def check_crosswalk(columns: Iterable[ColumnRef]) -> None:
     """Every public health substance misuse column must map; asset id and label must agree."""
     lines = service_lines()
     by_asset = {line.asset_id: line for line in lines.values() if line.asset_id}
-    cols = frame.drop_duplicates(["source_id", "sheet", "column_number"])
-    for col in cols.itertuples():
+    for col in columns:
         label = normalise(col.printed_label)
         stem = asset_stem(col.asset_id)
         by_label = lines.get(label)
         is_substance = SUBSTANCE_LABEL.match(label) or SUBSTANCE_ASSET.match(stem)
+        where = {
+            "file": col.file_name,
+            "sheet": col.sheet or None,
+            "cell": f"column {col.column_number}",
+        }
         if is_substance and (by_label is None or by_label.status != "mapped"):
             raise CrosswalkError(
                 f"substance misuse column {col.printed_label!r} (asset id "
                 f"{col.asset_id or 'none'}) is not in pipeline/layouts/service_lines.csv",
-                file=col.file_name,
-                sheet=col.sheet or None,
-                cell=f"column {col.column_number}",
+                **where,
             )
         by_stem = by_asset.get(stem) if stem else None
         if by_label and by_stem and by_stem.canonical_line != by_label.canonical_line:
             raise CrosswalkError(
                 f"label {col.printed_label!r} maps to {by_label.canonical_line!r} but asset "
                 f"id {col.asset_id!r} maps to {by_stem.canonical_line!r}",
-                file=col.file_name,
-                sheet=col.sheet or None,
-                cell=f"column {col.column_number}",
+                **where,
             )
 
 
-def revenue_cells(resolved: list[Resolved]) -> pd.DataFrame:
+def revenue_cells(resolved: list[Resolved]) -> pa.Table:
     """raw.mhclg__revenue_cells: the long table of every extracted cell of every file."""
-    frames = [extract_source(r) for r in resolved]
-    frame = pd.concat(frames, ignore_index=True)
-    check_crosswalk(frame)
-    frame["label_key"] = frame["printed_label"].map(normalise)
-    return frame
+    tables, refs = [], []
+    for r in resolved:
+        cells, columns = extract_source(r)
+        tables.append(cells)
+        refs += columns
+    check_crosswalk(refs)
+    return pa.concat_tables(tables)
 
 
 def service_line_table() -> pd.DataFrame:
     """reference.service_lines: the crosswalk as a table, keyed by normalised label."""
-    from pipeline.layouts import read_table
-
     table = pd.DataFrame(read_table("service_lines.csv"))
     table.insert(0, "label_key", table["printed_label"].map(normalise))
     return table
