@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.config import EXPECTATIONS_DIR
 from pipeline.graph import BuildContext
 from pipeline.layouts import read_table
 from pipeline.sources import load_sources
@@ -38,3 +39,8 @@ def sources_table(ctx: BuildContext) -> pd.DataFrame:
 
 def authority_classes_table(_ctx: BuildContext) -> pd.DataFrame:
     return pd.DataFrame(read_table("authority_classes.csv"))
+
+
+def england_row_tolerance_table(_ctx: BuildContext) -> pd.DataFrame:
+    frame = pd.read_csv(EXPECTATIONS_DIR / "england_row_tolerance.csv", dtype={"reason": str})
+    return frame.astype({"max_difference_pct": float})

@@ -172,8 +172,9 @@ def reproduction_table(ctx: BuildContext) -> pd.DataFrame:
     return frame
 
 
-def reproduction_check(con) -> list[CheckResult]:
+def reproduction_check(ctx: BuildContext) -> list[CheckResult]:
     """Local government figures must reproduce; any other difference must carry its reason."""
+    con = ctx.con
     lg = con.execute(
         "SELECT claim_id, status FROM out.reproduction WHERE basis IN ('budget', 'outturn') "
         "AND status NOT IN ('reproduced', 'not_reproducible')"

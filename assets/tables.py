@@ -16,6 +16,7 @@ TABLES: tuple[TableSpec, ...] = (
         name="raw.mhclg__revenue_cells",
         description="Every cell of every value column of every MHCLG RA/RO3 file, long format, "
         "with its file, sheet, cell, printed labels, measure, authority and marker.",
+        deps=("reference.service_lines",),
         build=_revenue_cells,
         primary_key=("source_id", "sheet", "row_number", "column_number"),
         source_families=(mhclg_revenue.FAMILY,),
@@ -32,6 +33,13 @@ TABLES: tuple[TableSpec, ...] = (
         description="Printed authority class codes and the class they stand for.",
         build=reference.authority_classes_table,
         primary_key=("printed_class",),
+    ),
+    TableSpec(
+        name="reference.england_row_tolerance",
+        description="Per year and basis, how far a file's ENGLAND row may differ from the sum "
+        "of authorities, and why (expectations/england_row_tolerance.csv).",
+        build=reference.england_row_tolerance_table,
+        primary_key=("financial_year", "basis"),
     ),
     *SQL_TABLES,
     TableSpec(

@@ -21,7 +21,7 @@ SQL_TABLES = (
         name="core.england_substance_misuse_spend",
         description="England per year, basis, measure and line: the file's ENGLAND row beside "
         "the sum of authorities and their difference (£ thousand).",
-        deps=(RAW, LINES),
+        deps=(RAW, LINES, "reference.england_row_tolerance"),
         sql="core/england_substance_misuse_spend.sql",
         primary_key=("financial_year", "basis", "measure", "canonical_line"),
     ),

@@ -56,7 +56,7 @@ def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, d
     rows = materialize_table(spec, ctx)
     outcomes: dict[str, list[CheckResult]] = {}
     for check in checks_for(spec):
-        outcomes[check.name] = check.run(ctx.con)
+        outcomes[check.name] = check.run(ctx)
         record_checks(ctx.con, run_id, spec.name, outcomes[check.name])
     return rows, outcomes
 

@@ -57,10 +57,10 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class TableCheck:
-    """A named blocking check: a function of the database connection returning results."""
+    """A named blocking check: a function of the build context returning results."""
 
     name: str
-    run: Callable[[object], list[CheckResult]]
+    run: Callable[[BuildContext], list[CheckResult]]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,8 @@ def materialize_table(spec: TableSpec, ctx: BuildContext) -> int:
 def primary_key_check(spec: TableSpec) -> TableCheck:
     """Key columns not null and unique together."""
 
-    def check(con) -> list[CheckResult]:
+    def check(ctx: BuildContext) -> list[CheckResult]:
+        con = ctx.con
         cols = ", ".join(spec.primary_key)
         nulls = " OR ".join(f"{c} IS NULL" for c in spec.primary_key)
         dupes = con.execute(
@@ -128,8 +129,12 @@ def primary_key_check(spec: TableSpec) -> TableCheck:
 
 
 def checks_for(spec: TableSpec) -> tuple[TableCheck, ...]:
+    """The primary key check, the table's own checks, then its Great Expectations suites."""
+    from pipeline.validation import gx_check, suites_by_table
+
     base = (primary_key_check(spec),) if spec.primary_key else ()
-    return base + spec.checks
+    suites = tuple(gx_check(s) for s in suites_by_table().get(spec.name, ()))
+    return base + spec.checks + suites
 
 
 def topological(specs: list[TableSpec]) -> list[TableSpec]:

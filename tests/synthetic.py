@@ -11,13 +11,17 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-AUTHORITIES = [  # ecode, ons code, name, class
+NAMED = [  # ecode, ons code, name, class
     ("E0101", "E06000022", "Bath & North East Somerset UA", "UA"),
     ("E0102", "E06000023", "Bristol UA", "UA"),
     ("E5030", "E09000001", "City of London", "L"),
     ("E1931", "E07000095", "Broxbourne", "SD"),
 ]
-SHARES = (0.5, 0.3, 0.2, 0.0)  # the district spends nothing on public health
+# About 100 councils fund public health, as in the real files (the checks expect 90-160).
+GENERATED = [(f"E9{n:03d}", f"E06{n:06d}", f"Generated Council {n}", "UA") for n in range(96)]
+AUTHORITIES = NAMED + GENERATED
+# The named three take 5% each, the district nothing, the rest share what is left equally.
+SHARES = (0.05, 0.05, 0.05, 0.0) + tuple(0.85 / len(GENERATED) for _ in GENERATED)
 
 OLD_LINES = {  # 2013-14 to 2015-16
     "drug": "Substance misuse - Drug misuse - adults",

@@ -1,10 +1,17 @@
 -- core.la_substance_misuse_spend: one row per authority x year x basis x measure x service line.
 -- Authorities only (no ENGLAND or class rows). ONS codes for files that print none (to RA
 -- 2016-17, RO3 2013-14) come from the latest file that prints both codes for that E-code.
-WITH ons_map AS (
-    SELECT ecode, arg_max(ons_code, fy_start) AS ons_code
+-- A printed "ONS code" that is not a GSS code (Lee Valley Regional Park Authority has none and
+-- MHCLG prints its E-code there) is treated as absent; raw keeps what was printed.
+WITH gss AS (
+    SELECT *, CASE WHEN regexp_full_match(ons_code, 'E\d{8}') THEN ons_code END AS gss_code
     FROM raw.mhclg__revenue_cells
-    WHERE row_kind = 'authority' AND ons_code <> ''
+    WHERE row_kind = 'authority'
+),
+ons_map AS (
+    SELECT ecode, arg_max(gss_code, fy_start) AS ons_code
+    FROM gss
+    WHERE gss_code IS NOT NULL
     GROUP BY ecode
 )
 SELECT
@@ -12,7 +19,7 @@ SELECT
     c.fy_start,
     c.basis,
     c.measure,
-    coalesce(nullif(c.ons_code, ''), m.ons_code) AS ons_code,
+    coalesce(c.gss_code, m.ons_code) AS ons_code,
     c.ecode,
     c.la_name,
     coalesce(k.la_class, c.la_class_printed) AS la_class,
@@ -23,9 +30,8 @@ SELECT
     c.source_id,
     c.sheet,
     c.cell
-FROM raw.mhclg__revenue_cells AS c
+FROM gss AS c
 JOIN reference.service_lines AS s
     ON s.label_key = c.label_key AND s.status = 'mapped' AND s.category <> 'public_health_total'
 LEFT JOIN ons_map AS m ON m.ecode = c.ecode
 LEFT JOIN reference.authority_classes AS k ON k.printed_class = c.la_class_printed
-WHERE c.row_kind = 'authority'
