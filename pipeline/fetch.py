@@ -134,14 +134,23 @@ def download(
     dest: Path,
     *,
     session=None,
-    retries: int = RETRIES,
-    backoff_s: float = BACKOFF_S,
-    allowed_hosts: frozenset[str] = ALLOWED_HOSTS,
-    max_bytes: int = MAX_DOWNLOAD_BYTES,
-    timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+    retries: int | None = None,
+    backoff_s: float | None = None,
+    allowed_hosts: frozenset[str] | None = None,
+    max_bytes: int | None = None,
+    timeout: tuple[float, float] | None = None,
 ) -> None:
-    """Stream `url` into `dest`, following only allow-listed redirects; retry transient faults."""
+    """Stream `url` into `dest`, following only allow-listed redirects; retry transient faults.
+
+    Unset limits take the module's values at call time (so a test can point them at loopback).
+    """
     import requests  # imported here: the CLI's no-op path never needs it
+
+    retries = RETRIES if retries is None else retries
+    backoff_s = BACKOFF_S if backoff_s is None else backoff_s
+    allowed_hosts = ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts
+    max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
+    timeout = timeout or (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
 
     session = session or requests.Session()
     last: Exception | None = None
