@@ -44,3 +44,7 @@ def authority_classes_table(_ctx: BuildContext) -> pd.DataFrame:
 def england_row_tolerance_table(_ctx: BuildContext) -> pd.DataFrame:
     frame = pd.read_csv(EXPECTATIONS_DIR / "england_row_tolerance.csv", dtype={"reason": str})
     return frame.astype({"max_difference_pct": float})
+
+
+def reorganisations_table(_ctx: BuildContext) -> pd.DataFrame:
+    return pd.DataFrame(read_table("reorganisations.csv"))

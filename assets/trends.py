@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from pipeline.graph import TableSpec
+from pipeline.graph import BuildContext, CheckResult, TableCheck, TableSpec
 
 RAW = "raw.mhclg__revenue_cells"
 LINES = "reference.service_lines"
 CLASSES = "reference.authority_classes"
+
+
+def sources_agree(ctx: BuildContext) -> list[CheckResult]:
+    """Where ViewIt and the reports both give a published (not derived) figure, they agree."""
+    rows = ctx.con.execute(
+        "SELECT financial_year, substance_group, viewit_people, report_people FROM "
+        "core.adults_in_treatment_source_comparison WHERE difference_people <> 0 "
+        "AND NOT report_is_derived"
+    ).fetchall()
+    compared = ctx.con.execute(
+        "SELECT count(*) FROM core.adults_in_treatment_source_comparison"
+    ).fetchone()[0]
+    return [
+        CheckResult(
+            "viewit_equals_reports",
+            not rows,
+            "the ViewIt export and the annual reports agree wherever both publish a figure",
+            observed=(
+                f"{compared} figures compared, all equal"
+                if not rows
+                else "; ".join(f"{y} {g}: ViewIt {v:,} vs report {r:,}" for y, g, v, r in rows)
+            ),
+        )
+    ]
+
 
 SQL_TABLES = (
     TableSpec(
@@ -48,5 +73,64 @@ SQL_TABLES = (
         deps=("core.england_substance_misuse_spend",),
         sql="out/share_of_public_health.sql",
         primary_key=("financial_year", "basis"),
+    ),
+)
+
+TREATMENT_TABLES = (
+    TableSpec(
+        name="core.adults_in_treatment",
+        description="Adults in treatment in England per year and substance group; the ViewIt "
+        "export where it has the figure, the annual reports otherwise.",
+        deps=("raw.ndtms__viewit_adults", "raw.ndtms__published_adults"),
+        sql="core/adults_in_treatment.sql",
+        primary_key=("financial_year", "substance_group"),
+    ),
+    TableSpec(
+        name="core.adults_in_treatment_source_comparison",
+        description="The ViewIt export against the annual-report transcription wherever both "
+        "give a figure, with the difference.",
+        deps=("raw.ndtms__viewit_adults", "raw.ndtms__published_adults"),
+        sql="core/adults_in_treatment_source_comparison.sql",
+        primary_key=("financial_year", "substance_group"),
+        checks=(TableCheck("sources_agree", sources_agree),),
+    ),
+    TableSpec(
+        name="core.young_people_in_treatment",
+        description="Young people in treatment, on the original and revised bases (never mixed).",
+        deps=("raw.ndtms__published_young_people",),
+        sql="core/young_people_in_treatment.sql",
+        primary_key=("financial_year", "basis"),
+    ),
+    TableSpec(
+        name="out.treatment_trends",
+        description="People in treatment per year: adults by substance group, young people per "
+        "basis; change since 2013-14 and since the peak.",
+        deps=("core.adults_in_treatment", "core.young_people_in_treatment"),
+        sql="out/treatment_trends.sql",
+        primary_key=("financial_year", "cohort", "substance_group", "basis"),
+    ),
+    TableSpec(
+        name="out.spend_per_person_in_treatment",
+        description="England adult drug spend per adult in drug treatment and alcohol spend per "
+        "adult in alcohol-only treatment, per year and basis (£, cash).",
+        deps=("out.spend_trends", "core.adults_in_treatment"),
+        sql="out/spend_per_person_in_treatment.sql",
+        primary_key=("financial_year", "basis"),
+    ),
+    TableSpec(
+        name="out.la_spend_per_head",
+        description="Council substance misuse spend per resident (£, cash) for councils on "
+        "April 2023 boundaries.",
+        deps=("out.la_spend_trends", "raw.ons__mye4", "raw.ons__ltla_utla_lookup_2023"),
+        sql="out/la_spend_per_head.sql",
+        primary_key=("financial_year", "basis", "ecode", "category"),
+    ),
+    TableSpec(
+        name="out.la_spend_per_head_unmatched",
+        description="Councils with spend but no per-head figure (reorganised before April "
+        "2023), with the reason.",
+        deps=("out.la_spend_trends", "raw.ons__ltla_utla_lookup_2023", "reference.reorganisations"),
+        sql="out/la_spend_per_head_unmatched.sql",
+        primary_key=("ecode",),
     ),
 )

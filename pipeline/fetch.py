@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from pipeline.config import REPO_ROOT
 from pipeline.errors import ChecksumError, SourceError
 from pipeline.filetype import check_kind
 from pipeline.sources import Source
@@ -87,6 +88,10 @@ def resolve(
     downloader: Callable[[str, Path], None] | None = None,
 ) -> Resolved:
     """Return verified bytes for `source`, fetching them if the cache lacks a good copy."""
+    if source.vendored_path:  # committed with the code: verified in place, never fetched
+        path = REPO_ROOT / source.vendored_path
+        verify(path, source, label=source.vendored_path)
+        return Resolved(source, path, "vendored")
     target = cache_path(source, cache_dir)
     if target.exists():
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import SQL_DIR, Settings
+from pipeline.errors import SourceError
 from pipeline.fetch import Resolved, resolve
 from pipeline.sources import Source, load_sources
 
@@ -34,6 +35,13 @@ class BuildContext:
             if src.family == family:
                 out.append(self.resolve(src))
         return out
+
+    def source(self, source_id: str) -> Resolved:
+        """One source by id, resolved to verified bytes."""
+        for src in load_sources(self.settings.sources_path):
+            if src.id == source_id:
+                return self.resolve(src)
+        raise SourceError(f"source {source_id!r} is not enabled in {self.settings.sources_path}")
 
     def resolve(self, src: Source) -> Resolved:
         if src.id not in self.resolved:

@@ -32,9 +32,11 @@ class Source:
     obtained_from: str = ""
     note: str = ""
     enabled: bool = True
+    vendored_path: str = ""  # committed in the repository (transcribed figures), relative to it
 
     @property
     def fy_start(self) -> int:
+        """First year covered (2013 for "2013-14", 2009 for "2009-10..2021-22")."""
         return int(self.financial_year[:4])
 
 

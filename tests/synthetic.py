@@ -18,7 +18,7 @@ NAMED = [  # ecode, ons code, name, class
     ("E1931", "E07000095", "Broxbourne", "SD"),
 ]
 # About 100 councils fund public health, as in the real files (the checks expect 90-160).
-GENERATED = [(f"E9{n:03d}", f"E06{n:06d}", f"Generated Council {n}", "UA") for n in range(96)]
+GENERATED = [(f"E9{n:03d}", f"E069{n:05d}", f"Generated Council {n}", "UA") for n in range(96)]
 AUTHORITIES = NAMED + GENERATED
 # The named three take 5% each, the district nothing, the rest share what is left equally.
 SHARES = (0.05, 0.05, 0.05, 0.0) + tuple(0.85 / len(GENERATED) for _ in GENERATED)
@@ -230,17 +230,136 @@ def registry_entry(year: str, path: Path, *, url: str = "") -> str:
     )
 
 
-def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = None) -> Path:
-    """Write five generated RA workbooks under `root/mirror/mhclg/` and `root/sources.toml`.
+# NDTMS ViewIt rows (year, printed group, people): the real export's figures where a check or
+# a published claim depends on them; both label casings, as in the real file.
+VIEWIT = [
+    ("2009/10", "Total", 311668),
+    ("2009/10", "opiates", 170032),
+    ("2009/10", "non-opiates only", 24557),
+    ("2009/10", "alcohol & non-opiates", 28992),
+    ("2009/10", "alcohol only", 88087),
+    ("2013/14", "Total", 301944),
+    ("2013/14", "opiates", 155852),
+    ("2013/14", "non-opiates only", 25570),
+    ("2013/14", "alcohol & non-opiates", 28871),
+    ("2013/14", "alcohol only", 91651),
+    ("2016/17", "Total", 279793),
+    ("2016/17", "opiates", 146536),
+    ("2016/17", "non-opiates only", 24561),
+    ("2016/17", "alcohol & non-opiates", 28242),
+    ("2016/17", "alcohol only", 80454),
+    ("2021/22", "TOTAL", 289215),
+    ("2021/22", "OPIATES", 140558),
+    ("2021/22", "NON-OPIATES ONLY", 29582),
+    ("2021/22", "ALCOHOL & NON-OPIATES", 34378),
+    ("2021/22", "ALCOHOL ONLY", 84697),
+]
+VIEWIT_HEADER = (
+    "ReportingPeriod_Data,Area_Data,DrugGroup_Data,Gender_Data,AgeGroup_Data,"
+    "Num_InTreatment_AllInTx,Eth_White_AllInTx,Eth_Mixed_AllInTx,Eth_Asian_AllInTx,"
+    "Eth_Black_AllInTx,Eth_Other_AllInTx"
+)
 
-    `overrides` maps a year to replacement sheets (to build a faulty file); the registry
-    always records the checksum of the bytes actually written.
+
+def viewit_csv() -> str:
+    lines = [VIEWIT_HEADER]
+    for year, group, people in VIEWIT:
+        total = "TOTAL" if group.isupper() else "Total"
+        lines.append(f"{year},England,{group},{total},{total},{people},{people},0,0,0,0")
+        lines.append(
+            f"{year},England,{group},{'M' if total == 'Total' else 'M'},{total},"
+            f"{people // 2},{people // 2},0,0,0,0"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def mye4_grid() -> list[list[object]]:
+    """MYE4 with its header on row 8 (index 7), mid-2023 first, as ONS prints it."""
+    years = list(range(2023, 2010, -1))
+    grid: list[list[object]] = [["MYE4: Population estimates"] + [""] * (2 + len(years))]
+    grid += [[""] * (3 + len(years)) for _ in range(6)]
+    grid.append(["Code", "Name", "Geography"] + [f"Mid-{y}" for y in years])
+    grid.append(["E92000001", "ENGLAND", "Country"] + [56_000_000.0] * len(years))
+    for _ecode, ons, name, cls in AUTHORITIES:
+        geography = "Non-metropolitan District" if cls == "SD" else "Unitary Authority"
+        grid.append([ons, name, geography] + [200_000.0] * len(years))
+    return grid
+
+
+def lookup_csv() -> str:
+    lines = ["\ufeffLTLA23CD,LTLA23NM,LTLA23NMW,UTLA23CD,UTLA23NM,UTLA23NMW,ObjectId"]
+    for n, (_ecode, ons, name, cls) in enumerate(AUTHORITIES, start=1):
+        utla, utla_name = ("E10000015", "Hertfordshire") if cls == "SD" else (ons, name)
+        lines.append(f'{ons},"{name}",,{utla},"{utla_name}",,{n}')
+    return "\n".join(lines) + "\n"
+
+
+def other_entry(sid: str, family: str, path: Path, kind: str, mirror_path: str) -> str:
+    data = path.read_bytes()
+    return "\n".join(
+        [
+            "[[source]]",
+            f'id = "{sid}"',
+            f'family = "{family}"',
+            'publisher = "test"',
+            f'title = "generated {sid}"',
+            'financial_year = "2009-10..2023-24"',
+            'basis = "test"',
+            f'file_name = "{path.name}"',
+            f'mirror_path = "{mirror_path}"',
+            f'kind = "{kind}"',
+            f'sha256 = "{hashlib.sha256(data).hexdigest()}"',
+            f"bytes = {len(data)}",
+            'licence = "test"',
+            "",
+        ]
+    )
+
+
+def vendored_entries() -> list[str]:
+    """The transcribed figures committed in data_raw/published, as the real registry lists them."""
+    import tomli_w
+
+    from pipeline.sources import load_sources
+
+    return [tomli_w.dumps({"source": [vars(s)]}) for s in load_sources() if s.vendored_path]
+
+
+def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = None) -> Path:
+    """Write generated sources under `root/mirror/` and their registry as `root/sources.toml`.
+
+    Five RA workbooks, a ViewIt export, MYE4 and the LTLA-UTLA lookup; the transcribed figures
+    are the repository's own. `overrides` maps a year to replacement RA sheets (to build a
+    faulty file); the registry always records the checksum of the bytes actually written.
     """
-    entries = []
     for year in SHEETS:
         sheets = (overrides or {}).get(year) or year_workbook(year)
-        path = root / "mirror" / "mhclg" / file_name(year)
-        write_xlsx(path, sheets)
-        entries.append(registry_entry(year, path))
-    (root / "sources.toml").write_text("\n".join(entries), encoding="utf-8")
+        write_xlsx(root / "mirror" / "mhclg" / file_name(year), sheets)
+    viewit = root / "mirror" / VIEWIT_PATH
+    viewit.parent.mkdir(parents=True, exist_ok=True)
+    viewit.write_text(viewit_csv(), encoding="utf-8")
+    write_xlsx(root / "mirror" / MYE4_PATH, {"Cover sheet": [["generated"]], "MYE4": mye4_grid()})
+    (root / "mirror" / LOOKUP_PATH).write_text(lookup_csv(), encoding="utf-8")
+    write_registry(root)
     return root
+
+
+VIEWIT_PATH = "ohid/viewit_generated.csv"
+MYE4_PATH = "ons/mye_generated.xlsx"
+LOOKUP_PATH = "ons/lookup_generated.csv"
+
+
+def write_registry(root: Path, urls: dict[str, str] | None = None) -> None:
+    """Pin every generated file as it now is on disk; `urls` gives a year a download address."""
+    mirror = root / "mirror"
+    entries = [
+        registry_entry(year, mirror / "mhclg" / file_name(year), url=(urls or {}).get(year, ""))
+        for year in SHEETS
+    ]
+    entries += [
+        other_entry("ohid_ndtms_viewit_adults", "ndtms", mirror / VIEWIT_PATH, "csv", VIEWIT_PATH),
+        other_entry("ons_mye_2023", "ons", mirror / MYE4_PATH, "xlsx", MYE4_PATH),
+        other_entry("ons_ltla_utla_lookup_2023", "ons", mirror / LOOKUP_PATH, "csv", LOOKUP_PATH),
+        *vendored_entries(),
+    ]
+    (root / "sources.toml").write_text("\n".join(entries), encoding="utf-8")

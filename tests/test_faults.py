@@ -23,7 +23,7 @@ from tests.synthetic import (
     file_name,
     make_mirror,
     ra_grid,
-    registry_entry,
+    write_registry,
     year_workbook,
 )
 
@@ -91,11 +91,7 @@ def test_html_error_page_saved_as_xlsx(published, capsys):
     path = published.mirror_dir / "mhclg" / file_name("2016-17")
     path.write_text("<!DOCTYPE html><html><title>Page not found - GOV.UK</title></html>")
     # even re-pinned to the page's own checksum, the kind check refuses it
-    entries = [
-        registry_entry(y, published.mirror_dir / "mhclg" / file_name(y))
-        for y in ("2013-14", "2014-15", "2015-16", "2016-17", "2017-18")
-    ]
-    published.sources_path.write_text("\n".join(entries))
+    write_registry(published.mirror_dir.parent)
     fault_then_check(
         published,
         capsys,
@@ -228,7 +224,7 @@ def test_zip_bomb(published, capsys):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("xl/worksheets/sheet1.xml", b"<" * (60 * 1024 * 1024))
-    rewrite_registry_only(published)
+    write_registry(published.mirror_dir.parent)
     fault_then_check(published, capsys, code=3, expected=[file_name("2016-17"), "zip bomb"])
 
 
@@ -239,24 +235,11 @@ def test_oversized_workbook(published, capsys, monkeypatch):
     fault_then_check(published, capsys, code=3, expected=[".xlsx", "byte limit (zip bomb?)"])
 
 
-def rewrite_registry_only(settings) -> None:
-    entries = [
-        registry_entry(y, settings.mirror_dir / "mhclg" / file_name(y))
-        for y in ("2013-14", "2014-15", "2015-16", "2016-17", "2017-18")
-    ]
-    settings.sources_path.write_text("\n".join(entries))
-
-
 def serve_from(settings, httpserver, year: str) -> str:
     """Move one year's file off the mirror; its registry entry points at the loopback server."""
     local = settings.mirror_dir / "mhclg" / file_name(year)
     data = local.read_bytes()
-    entries = []
-    for y in ("2013-14", "2014-15", "2015-16", "2016-17", "2017-18"):
-        path = settings.mirror_dir / "mhclg" / file_name(y)
-        url = httpserver.url_for(f"/{file_name(y)}") if y == year else ""
-        entries.append(registry_entry(y, path, url=url))
-    settings.sources_path.write_text("\n".join(entries))
+    write_registry(settings.mirror_dir.parent, {year: httpserver.url_for(f"/{file_name(year)}")})
     local.unlink()
     return data
 
