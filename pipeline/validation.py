@@ -146,12 +146,7 @@ class Validator:
                 cfg = r.expectation_config
                 column = cfg.kwargs.get("column") or cfg.kwargs.get("column_list") or ""
                 condition = cfg.kwargs.get("row_condition")
-                where = (
-                    f"{condition['column']['name']} {condition['operator']} "
-                    f"{condition['parameter']!r}"
-                    if isinstance(condition, dict)
-                    else condition
-                )
+                where = describe_condition(condition) if condition else ""
                 details = r.result or {}
                 observed = details.get("observed_value")
                 if observed is None:
@@ -172,6 +167,16 @@ class Validator:
                     )
                 )
         return out
+
+
+def describe_condition(condition: object) -> str:
+    """A row condition in GX's dict form, printed as SQL-like text for a check's name."""
+    if not isinstance(condition, dict):
+        return str(condition)
+    if condition.get("type") in ("and", "or"):
+        parts = [describe_condition(c) for c in condition.get("conditions", [])]
+        return f" {condition['type']} ".join(parts)
+    return f"{condition['column']['name']} {condition['operator']} {condition['parameter']!r}"
 
 
 _validators: dict[Path, Validator] = {}

@@ -2,7 +2,8 @@
 -- whose ONS code is an upper-tier authority on April 2023 boundaries (the ONS MYE4 geography),
 -- using the mid-year estimate inside the financial year (mid-2013 for 2013-14). Councils that do
 -- not match (reorganised before 2023) are listed, with the reason, in
--- out.la_spend_per_head_unmatched. Years after mid-2023 have no estimate held and are absent.
+-- out.la_spend_per_head_unmatched. Years after mid-2023 have no estimate held and are absent,
+-- as are council-years whose file printed no figure (a marker; see out.la_spend_trends).
 WITH utla AS (
     SELECT DISTINCT utla_code FROM raw.ons__ltla_utla_lookup_2023 WHERE utla_code LIKE 'E%'
 ),
@@ -19,4 +20,5 @@ SELECT
     1000 * t.value_gbp_thousands / p.population AS spend_per_head_gbp
 FROM out.la_spend_trends AS t
 JOIN population AS p ON p.ons_code = t.ons_code AND p.mid_year = t.fy_start
+WHERE t.value_gbp_thousands IS NOT NULL
 ORDER BY t.basis, t.ecode, t.category, t.fy_start
