@@ -74,6 +74,14 @@ SQL_TABLES = (
         sql="out/share_of_public_health.sql",
         primary_key=("financial_year", "basis"),
     ),
+    TableSpec(
+        name="out.la_disinvestment",
+        description="Per council, basis and category: first and latest spend, change in £ and "
+        "%, change since its own peak, rank and a large-fall flag; reorganised councils marked.",
+        deps=("out.la_spend_trends", "reference.reorganisations"),
+        sql="out/la_disinvestment.sql",
+        primary_key=("basis", "category", "ecode"),
+    ),
 )
 
 TREATMENT_TABLES = (

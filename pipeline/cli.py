@@ -83,11 +83,24 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def query_text(sql_or_path: str) -> str:
+    """The SQL itself, or the contents of a `.sql` file (such as those in sql/examples/)."""
+    from pathlib import Path
+
+    if sql_or_path.strip().lower().endswith(".sql") and "\n" not in sql_or_path:
+        path = Path(sql_or_path.strip())
+        if not path.is_file():
+            raise SpendtrackError("no such SQL file", file=str(path))
+        return path.read_text(encoding="utf-8")
+    return sql_or_path
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    sql = query_text(args.sql)
     with open_published(settings) as con:
         try:
-            cur = con.execute(args.sql)
+            cur = con.execute(sql)
         except Exception as exc:
             raise SpendtrackError(f"query failed: {exc}") from exc
         columns = [d[0] for d in cur.description]
@@ -200,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("query", help="run read-only SQL on the published database")
-    p.add_argument("sql")
+    p.add_argument("sql", help="SQL text, or the path of a .sql file (see sql/examples/)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_query)
 
