@@ -28,10 +28,20 @@ def _progress(message: str) -> None:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    settings = _settings(args)
+    if not args.force:
+        # Checked before importing the build (duckdb, pandas, GX): a nightly run with nothing
+        # new costs a few file hashes. The build re-checks under the lock.
+        from pipeline.fingerprint import up_to_date
+
+        current, why = up_to_date(settings)
+        if current:
+            _progress(f"nothing to do: {why} ({time.perf_counter() - started:.2f}s)")
+            return 0
     from pipeline.refresh import refresh
 
-    started = time.perf_counter()
-    path = refresh(_settings(args), progress=_progress, wait_s=args.wait)
+    path = refresh(settings, progress=_progress, wait_s=args.wait, force=args.force)
     _progress(f"refresh done in {time.perf_counter() - started:.1f}s: {path}")
     return 0
 
@@ -95,6 +105,18 @@ def query_text(sql_or_path: str) -> str:
     return sql_or_path
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.html_report import write_html_report
+    from pipeline.report import write_reproduction_report
+
+    settings = _settings(args)
+    with open_published(settings) as con:
+        write_reproduction_report(con, settings.reports_dir)
+        path = write_html_report(con, settings.reports_dir)
+    print(path)
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
     sql = query_text(args.sql)
@@ -147,7 +169,35 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Report spreadsheets on the known landing pages that sources.toml does not list."""
+    import os
+
+    from pipeline.discover import DEFAULT_API, discover, toml_stub
+    from pipeline.sources import load_sources
+
+    settings = _settings(args)
+    api = args.api or os.environ.get("SPENDTRACK_GOVUK_API") or DEFAULT_API
+    found, problems = discover(load_sources(settings.sources_path, enabled_only=False), api=api)
+    new = [a for a in found if a.status == "new"]
+    known = len(found) - len(new)
+    print(f"{len(found)} spreadsheets on the landing pages: {len(new)} new, {known} known")
+    if new:
+        rows = [(a.page.financial_year, a.page.form, a.file_name, a.url) for a in new]
+        print(format_table(["year", "form", "new file", "address"], rows))
+    for problem in problems:
+        print(f"  {problem.page.path}: {problem.problem}", file=sys.stderr)
+    if args.toml and new:
+        print("\n# Review, then pin (sha256, bytes) and enable; sources.toml is not changed:\n")
+        print("\n".join(toml_stub(a) for a in new))
+    elif new:
+        print("sources.toml is unchanged; `--toml` prints entries to review and add by hand.")
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
+    if args.action == "discover":
+        return cmd_discover(args)
     from pipeline.fetch import cache_path, verify
     from pipeline.sources import load_sources
 
@@ -160,6 +210,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         state = (
             "disabled"
             if not src.enabled
+            else "vendored"
+            if src.vendored_path
             else "cached"
             if cached.exists()
             else "mirrored"
@@ -201,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", help="download cache (default data_raw/cache/)")
     p.add_argument("--offline", action="store_true", help="never download")
     p.add_argument(
+        "--force", action="store_true", help="rebuild even when no source or code changed"
+    )
+    p.add_argument(
         "--wait",
         type=float,
         default=0.0,
@@ -212,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="print the reproduction of published figures")
     p.set_defaults(func=cmd_reproduce)
 
+    p = sub.add_parser("report", help="write data_lake/reports/index.html with charts")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("query", help="run read-only SQL on the published database")
     p.add_argument("sql", help="SQL text, or the path of a .sql file (see sql/examples/)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -221,8 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("table", nargs="?")
     p.set_defaults(func=cmd_describe)
 
-    p = sub.add_parser("sources", help="list the sources, or verify their checksums")
-    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
+    p = sub.add_parser(
+        "sources", help="list the sources, verify their checksums, or discover new releases"
+    )
+    p.add_argument("action", nargs="?", choices=["list", "verify", "discover"], default="list")
+    p.add_argument("--api", help="GOV.UK Content API base (default https://www.gov.uk)")
+    p.add_argument("--toml", action="store_true", help="discover: print entries for new files")
     p.add_argument("--mirror")
     p.add_argument("--cache")
     p.set_defaults(func=cmd_sources)

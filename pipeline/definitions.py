@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.tables import TABLES
+from pipeline import fingerprint
 from pipeline.build import build_table, failure_message, finalize
 from pipeline.config import Settings
 from pipeline.graph import BuildContext, TableSpec, checks_for
@@ -126,17 +127,53 @@ refresh_job = dg.define_asset_job(
     description="Fetch, build, check and publish the database (what `spendtrack refresh` runs).",
 )
 
-nightly_refresh = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="nightly_refresh",
     job=refresh_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/London",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+def nightly_refresh(context: dg.ScheduleEvaluationContext):
+    """Run the refresh job at 02:00 London time, unless nothing changed since the last publish."""
+    current, why = fingerprint.up_to_date(Settings.from_env())
+    if current:
+        return dg.SkipReason(f"nothing to do: {why}")
+    return dg.RunRequest(run_key=None, tags={"reason": why})
+
+
+@dg.sensor(
+    name="new_releases",
+    job=refresh_job,
+    minimum_interval_seconds=24 * 3600,
+    default_status=dg.DefaultSensorStatus.STOPPED,  # needs the internet; turn on where it has it
+    description="Asks the GOV.UK Content API for spreadsheets on the known landing pages that "
+    "sources.toml does not list (as `spendtrack sources discover`). It never starts a run and "
+    "never edits sources.toml: a new file needs its checksum pinned and its layout mapped.",
+)
+def new_releases(context: dg.SensorEvaluationContext):
+    import os
+
+    from pipeline.discover import DEFAULT_API, discover
+    from pipeline.sources import load_sources
+
+    settings = Settings.from_env()
+    api = os.environ.get("SPENDTRACK_GOVUK_API") or DEFAULT_API
+    found, problems = discover(load_sources(settings.sources_path, enabled_only=False), api=api)
+    new = [a for a in found if a.status == "new"]
+    for item in new:
+        context.log.warning(f"new release: {item.file_name} on {item.page.path} ({item.url})")
+    return dg.SkipReason(
+        f"{len(new)} new spreadsheets ({', '.join(a.file_name for a in new) or 'none'}); "
+        f"{len(problems)} pages not read; sources.toml unchanged"
+    )
+
 
 defs = dg.Definitions(
     assets=[*TABLE_ASSETS, spendtrack_database],
     jobs=[refresh_job],
     schedules=[nightly_refresh],
+    sensors=[new_releases],
     resources={"spendtrack": SpendtrackResource()},
 )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline import fingerprint
 from pipeline.build import build_database
 from pipeline.config import Settings
 from pipeline.publish import publish_file, refresh_lock
@@ -50,24 +51,43 @@ def export_parquet(database: Path, out_dir: Path) -> list[Path]:
     return written
 
 
-def publish_build(staging_dir: Path, settings: Settings) -> Path:
-    """Export Parquet from a checked build, then move database and Parquet into place."""
+def publish_build(staging_dir: Path, settings: Settings, built_from: str | None = None) -> Path:
+    """Export Parquet from a checked build, then move database and Parquet into place.
+
+    `built_from` is the fingerprint taken before the build read anything; the record of it is
+    removed before the move and written after, so an interrupted publish forces a rebuild.
+    """
+    built_from = built_from or fingerprint.compute(settings)
     staging_db = staging_dir / STAGING_DB
     parquet = export_parquet(staging_db, staging_dir / "parquet")
+    fingerprint.forget(settings)
     publish_file(staging_db, settings.database_path)
     settings.parquet_dir.mkdir(parents=True, exist_ok=True)
     for path in parquet:
         os.replace(path, settings.parquet_dir / path.name)
+    fingerprint.record(settings, built_from, parquet)
     return settings.database_path
 
 
 def refresh(
-    settings: Settings, *, progress: Callable[[str], None] = print, wait_s: float = 0.0
+    settings: Settings,
+    *,
+    progress: Callable[[str], None] = print,
+    wait_s: float = 0.0,
+    force: bool = False,
 ) -> Path:
-    """Build, check and publish; return the published database path."""
+    """Build, check and publish; return the published database path.
+
+    Without `force`, a database already built from the same sources and code is left as it is.
+    """
     from assets.tables import TABLES
 
     with refresh_lock(settings.lake_dir, wait_s=wait_s):
+        current, why = fingerprint.up_to_date(settings)
+        if current and not force:
+            progress(f"nothing to do: {why}")
+            return settings.database_path
+        built_from = fingerprint.compute(settings)
         clear_stale_staging(settings)
         run_id = new_run_id()
         staging_dir = settings.staging_dir / run_id
@@ -77,7 +97,7 @@ def refresh(
             build_database(
                 staging_dir / STAGING_DB, settings, TABLES, run_id=run_id, progress=progress
             )
-            path = publish_build(staging_dir, settings)
+            path = publish_build(staging_dir, settings, built_from)
             progress(f"published {path}")
         finally:
             shutil.rmtree(staging_dir, ignore_errors=True)

@@ -1,0 +1,66 @@
+"""`spendtrack report` on the real mirror: the page, its charts and its numbers."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+
+pytestmark = pytest.mark.mirror
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def page(mirror_lake) -> str:
+    import os
+
+    old = os.environ.get("SPENDTRACK_LAKE")
+    os.environ["SPENDTRACK_LAKE"] = str(mirror_lake.lake_dir)
+    try:
+        assert main(["report"]) == 0
+    finally:
+        if old is None:
+            os.environ.pop("SPENDTRACK_LAKE")
+        else:
+            os.environ["SPENDTRACK_LAKE"] = old
+    return (mirror_lake.reports_dir / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_chart_the_page_shows_is_a_png(mirror_lake, page):
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert images == ["national_spend.png", "treatment_against_spend.png", "council_changes.png"]
+    for name in images:
+        data = (mirror_lake.reports_dir / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000, name
+
+
+def test_page_numbers_come_from_the_database(mirror_lake, page):
+    with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
+        counts = dict(
+            con.execute("SELECT status, count(*) FROM out.reproduction GROUP BY 1").fetchall()
+        )
+        value = con.execute(
+            "SELECT value_gbp_millions FROM out.spend_trends WHERE basis = 'budget' "
+            "AND category = 'adults' ORDER BY fy_start DESC LIMIT 1"
+        ).fetchone()[0]
+        falls = con.execute(
+            "SELECT count(*) FILTER (is_large_fall), count(*) FROM out.la_disinvestment "
+            "WHERE basis = 'budget' AND category = 'adults' AND is_comparable"
+        ).fetchone()
+    assert f"{counts['reproduced']} reproduced" in page
+    assert f"{counts['differs']} differs" in page
+    assert f"£{value:,.0f}m" in page
+    assert f"{falls[0]} of {falls[1]}" in page
+    assert page.count('class="ok">reproduced<') == counts["reproduced"]
+
+
+def test_page_has_no_missing_values_or_markup_leaks(page):
+    body = page.split("</style>", 1)[1]
+    words = re.sub(r"<[^>]+>", " ", body).split()
+    for bad in ("None", "nan", "NaN"):
+        assert bad not in words, bad
+    assert "{" not in body and "}" not in body  # no unfilled template field
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
