@@ -112,16 +112,3 @@ def test_query_command_names_a_missing_file(mirror_lake, monkeypatch, capsys):
     monkeypatch.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
     assert main(["query", "sql/examples/nope.sql"]) != 0
     assert "nope.sql: no such SQL file" in capsys.readouterr().err
-
-
-def test_describe_explains_every_core_and_out_column(mirror_lake):
-    with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
-        bare = con.execute(
-            "SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
-            "WHERE schema_name IN ('core', 'out') AND coalesce(comment, '') = ''"
-        ).fetchall()
-        bare_tables = con.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-            "WHERE schema_name IN ('core', 'out') AND coalesce(comment, '') = ''"
-        ).fetchall()
-    assert bare == [] and bare_tables == []

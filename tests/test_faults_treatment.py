@@ -50,11 +50,15 @@ def test_viewit_disagreeing_with_the_reports_blocks_the_publish(published, capsy
     assert "2009-10 alcohol_only: ViewIt 88,090 vs report 88,087" in line
 
 
+def republish_mye4(settings, grid: list[list[object]]) -> None:
+    write_xlsx(settings.mirror_dir / MYE4_PATH, {"Cover sheet": [["generated"]], "MYE4": grid})
+    write_registry(settings.mirror_dir.parent)
+
+
 def test_mye4_header_moved_away(published, capsys):  # noqa: F811
     grid = mye4_grid()
     grid[7][0] = "Area code"
-    write_xlsx(published.mirror_dir / MYE4_PATH, {"Cover sheet": [["generated"]], "MYE4": grid})
-    write_registry(published.mirror_dir.parent)
+    republish_mye4(published, grid)
     fault_then_check(
         published,
         capsys,
@@ -66,8 +70,7 @@ def test_mye4_header_moved_away(published, capsys):  # noqa: F811
 def test_text_in_a_population_cell(published, capsys):  # noqa: F811
     grid = mye4_grid()
     grid[10][4] = "x"
-    write_xlsx(published.mirror_dir / MYE4_PATH, {"Cover sheet": [["generated"]], "MYE4": grid})
-    write_registry(published.mirror_dir.parent)
+    republish_mye4(published, grid)
     fault_then_check(
         published,
         capsys,

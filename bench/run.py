@@ -1,0 +1,155 @@
+"""Benchmark: the reading floor, a cold refresh, a no-op refresh, the headline query, memory.
+
+    python bench/run.py --mirror ../shared/mirror [--markdown bench/latest.md]
+
+Each measurement runs in its own process (so imports and memory are counted as a user meets
+them); peak memory is that process's maximum resident set size, from wait4(2). The floor is
+python-calamine reading every sheet the pipeline reads (and the CSV sources parsed with the
+csv module), nothing else: the least any build from these files could cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGETS = {"cold_over_floor": 2.0, "noop_beyond_startup_s": 1.0, "peak_memory_mb": 1024}
+
+
+def floor(mirror: Path) -> None:
+    """Read what the pipeline reads, as cheaply as possible (run in a child process)."""
+    from python_calamine import CalamineWorkbook
+
+    from pipeline.layouts import sheet_layouts
+    from pipeline.sources import load_sources
+
+    layouts = sheet_layouts()
+    for src in load_sources():
+        path = REPO / src.vendored_path if src.vendored_path else mirror / src.mirror_path
+        if src.kind == "csv":
+            with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+                sum(1 for _ in csv.reader(fh))
+            continue
+        if src.family == "ons" and src.kind == "xlsx":
+            sheets = ["MYE4"]
+        else:
+            sheets = sorted({layout.sheet for layout in layouts.get(src.id, ())})
+        book = CalamineWorkbook.from_path(str(path))
+        for sheet in sheets:
+            book.get_sheet_by_name(sheet).to_python()
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Run `cmd`; return (wall seconds, peak RSS in MB, exit code)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, code
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        mem = 0
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", default=os.environ.get("SPENDTRACK_MIRROR"))
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each fast measurement")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--floor-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.mirror:
+        parser.error("--mirror (or SPENDTRACK_MIRROR) is required")
+    mirror = Path(args.mirror).resolve()
+    if args.floor_only:
+        floor(mirror)
+        return 0
+
+    py = sys.executable
+    work = Path(tempfile.mkdtemp(prefix="spendtrack-bench-"))
+    env = {
+        **os.environ,
+        "SPENDTRACK_MIRROR": str(mirror),
+        "SPENDTRACK_LAKE": str(work / "lake"),
+        "SPENDTRACK_CACHE": str(work / "cache"),
+    }
+    cli = [py, "-m", "pipeline.cli"]
+    try:
+        runs = range(args.repeat)
+        startup = statistics.median(timed([py, "-c", "pass"], env)[0] for _ in runs)
+        floors = [timed([py, __file__, "--mirror", str(mirror), "--floor-only"], env) for _ in runs]
+        floor_s = statistics.median(f[0] for f in floors)
+        cold_s, cold_mb, _ = timed([*cli, "refresh"], env)  # empty cache and lake: everything
+        noop = [timed([*cli, "refresh"], env) for _ in runs]
+        noop_s = statistics.median(n[0] for n in noop)
+        query = [
+            timed([*cli, "query", "sql/examples/04_headline_reproduction.sql"], env) for _ in runs
+        ]
+        query_s = statistics.median(q[0] for q in query)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ratio = cold_s / floor_s
+    rows = [
+        ("interpreter start-up (`python -c pass`)", f"{startup:.2f} s", ""),
+        ("floor: calamine reading every sheet used", f"{floor_s:.2f} s", ""),
+        ("cold refresh (empty cache and lake)", f"{cold_s:.2f} s", ""),
+        ("cold / floor", f"{ratio:.1f}x", f"<= {TARGETS['cold_over_floor']:.0f}x"),
+        ("no-op refresh (nothing changed)", f"{noop_s:.2f} s", ""),
+        (
+            "no-op beyond start-up",
+            f"{noop_s - startup:.2f} s",
+            f"<= {TARGETS['noop_beyond_startup_s']:.0f} s",
+        ),
+        ("headline query (`spendtrack query` example 04)", f"{query_s:.2f} s", ""),
+        ("peak memory, cold refresh", f"{cold_mb:,.0f} MB", f"<= {TARGETS['peak_memory_mb']:,} MB"),
+    ]
+    table = "\n".join(
+        ["| measurement | result | target |", "| --- | ---: | ---: |"]
+        + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    )
+    when = time.strftime("%Y-%m-%d")
+    text = f"{table}\n\nMachine: {machine()}; {when}; median of {args.repeat} where repeated.\n"
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
