@@ -110,6 +110,8 @@ def published_adults(resolved: Resolved) -> pd.DataFrame:
                 continue
             pattern = DERIVED_NOTE.get(group)
             source = rec["source_total"] if group == "total" else rec["source_groups"]
+            if str(source).strip().casefold() == "same":  # the transcription's ditto mark
+                source = rec["source_total"]
             rows.append(
                 {
                     "source_id": resolved.source.id,
