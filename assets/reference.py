@@ -14,7 +14,7 @@ def sources_table(ctx: BuildContext) -> pd.DataFrame:
     """Every enabled source, its checksum and licence, and where this build got its bytes."""
     rows = []
     for src in load_sources(ctx.settings.sources_path):
-        resolved = ctx.resolved.get(src.id)
+        resolved = ctx.resolve(src)  # verified again here, cheap once cached
         rows.append(
             {
                 "source_id": src.id,
@@ -31,7 +31,7 @@ def sources_table(ctx: BuildContext) -> pd.DataFrame:
                 "bytes": src.bytes,
                 "licence": src.licence,
                 "note": src.note,
-                "obtained_via": resolved.origin if resolved else "not read by this build",
+                "obtained_via": resolved.origin,
             }
         )
     return pd.DataFrame(rows)

@@ -54,7 +54,11 @@ def failure_message(spec: TableSpec, failed: list[CheckResult]) -> str:
 def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, dict]:
     """Materialize one table and run its checks; return (rows, {check name: results})."""
     create_schemas(ctx.con)
-    rows = materialize_table(spec, ctx)
+    ctx.building = spec.name
+    try:
+        rows = materialize_table(spec, ctx)
+    finally:
+        ctx.building = None
     outcomes: dict[str, list[CheckResult]] = {}
     for check in checks_for(spec):
         outcomes[check.name] = check.run(ctx)
@@ -91,8 +95,13 @@ def build_database(
     *,
     run_id: str,
     progress: Callable[[str], None] = print,
+    only: set[str] | None = None,
 ) -> BuildContext:
-    """Build all `tables` into `path`; raise ValidationError on the first failed check."""
+    """Build `tables` into `path`; raise ValidationError on the first failed check.
+
+    With `only`, `path` is a copy of the published database and just those tables are
+    rebuilt (and checked); the others stay as they were published.
+    """
     import duckdb
 
     from pipeline.validation import data_docs_once
@@ -103,6 +112,8 @@ def build_database(
     try:
         with data_docs_once(settings.reports_dir / "validation"):
             for spec in topological(list(tables)):
+                if only is not None and spec.name not in only:
+                    continue
                 started = time.perf_counter()
                 rows, outcomes = build_table(spec, ctx, run_id)
                 results = [r for rs in outcomes.values() for r in rs]

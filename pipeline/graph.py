@@ -28,6 +28,8 @@ class BuildContext:
     settings: Settings
     progress: Callable[[str], None] = lambda _msg: None
     resolved: dict[str, Resolved] = field(default_factory=dict)
+    building: str | None = None  # the table whose builder is running
+    reads: dict[str, set[str]] = field(default_factory=dict)  # table -> source ids it read
 
     def sources(self, family: str) -> list[Resolved]:
         out = []
@@ -44,6 +46,8 @@ class BuildContext:
         raise SourceError(f"source {source_id!r} is not enabled in {self.settings.sources_path}")
 
     def resolve(self, src: Source) -> Resolved:
+        if self.building:  # lineage, so that a changed source rebuilds only what read it
+            self.reads.setdefault(self.building, set()).add(src.id)
         if src.id not in self.resolved:
             self.resolved[src.id] = resolve(
                 src,
@@ -163,6 +167,19 @@ def topological(specs: list[TableSpec]) -> list[TableSpec]:
     for s in specs:
         visit(s.name, ())
     return done
+
+
+def downstream(specs: list[TableSpec], names: set[str]) -> set[str]:
+    """`names` and every table that depends on one of them, directly or not."""
+    found = set(names)
+    changed = True
+    while changed:
+        changed = False
+        for spec in specs:
+            if spec.name not in found and found.intersection(spec.deps):
+                found.add(spec.name)
+                changed = True
+    return found
 
 
 def sql_path(relative: str) -> Path:

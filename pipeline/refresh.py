@@ -51,13 +51,18 @@ def export_parquet(database: Path, out_dir: Path) -> list[Path]:
     return written
 
 
-def publish_build(staging_dir: Path, settings: Settings, built_from: str | None = None) -> Path:
+def publish_build(
+    staging_dir: Path,
+    settings: Settings,
+    built_from: fingerprint.BuiltFrom | None = None,
+    lineage: dict[str, list[str]] | None = None,
+) -> Path:
     """Export Parquet from a checked build, then move database and Parquet into place.
 
-    `built_from` is the fingerprint taken before the build read anything; the record of it is
-    removed before the move and written after, so an interrupted publish forces a rebuild.
+    `built_from` is taken before the build read anything; the record of it is removed before
+    the move and written after, so an interrupted publish forces a full rebuild.
     """
-    built_from = built_from or fingerprint.compute(settings)
+    built_from = built_from or fingerprint.BuiltFrom.now(settings)
     staging_db = staging_dir / STAGING_DB
     parquet = export_parquet(staging_db, staging_dir / "parquet")
     fingerprint.forget(settings)
@@ -65,7 +70,7 @@ def publish_build(staging_dir: Path, settings: Settings, built_from: str | None 
     settings.parquet_dir.mkdir(parents=True, exist_ok=True)
     for path in parquet:
         os.replace(path, settings.parquet_dir / path.name)
-    fingerprint.record(settings, built_from, parquet)
+    fingerprint.record(settings, built_from, parquet, lineage)
     return settings.database_path
 
 
@@ -78,27 +83,50 @@ def refresh(
 ) -> Path:
     """Build, check and publish; return the published database path.
 
-    Without `force`, a database already built from the same sources and code is left as it is.
+    Without `force`, a database already built from the same sources and code is left as it
+    is, and when only some sources changed only the tables that read them (and what depends
+    on those) are rebuilt, on a copy of the published database, with all their checks.
     """
     from assets.tables import TABLES
+    from pipeline.graph import downstream
 
     with refresh_lock(settings.lake_dir, wait_s=wait_s):
-        current, why = fingerprint.up_to_date(settings)
-        if current and not force:
-            progress(f"nothing to do: {why}")
+        built_from = fingerprint.BuiltFrom.now(settings)
+        todo = fingerprint.plan(
+            settings, built_from, list(TABLES), lambda names: downstream(list(TABLES), names)
+        )
+        if force:
+            todo = fingerprint.Plan(None, "--force")
+        if todo.tables is not None and not todo.tables:
+            progress(f"nothing to do: {todo.reason}")
+            if read_record_fingerprint(settings) != built_from.fingerprint:
+                # the registry changed outside any source entry: note it, build nothing
+                parquet = sorted(settings.parquet_dir.glob("*.parquet"))
+                fingerprint.record(settings, built_from, parquet, todo.lineage)
             return settings.database_path
-        built_from = fingerprint.compute(settings)
         clear_stale_staging(settings)
         run_id = new_run_id()
         staging_dir = settings.staging_dir / run_id
         staging_dir.mkdir(parents=True, exist_ok=True)
+        staging_db = staging_dir / STAGING_DB
         try:
-            progress(f"building {staging_dir / STAGING_DB}")
-            build_database(
-                staging_dir / STAGING_DB, settings, TABLES, run_id=run_id, progress=progress
+            if todo.tables is None:
+                progress(f"building {staging_db} (full build: {todo.reason})")
+            else:
+                progress(f"building {staging_db} ({todo.reason})")
+                shutil.copyfile(settings.database_path, staging_db)
+            ctx = build_database(
+                staging_db, settings, TABLES, run_id=run_id, progress=progress, only=todo.tables
             )
-            path = publish_build(staging_dir, settings, built_from)
+            lineage = dict(todo.lineage) if todo.tables is not None else {}
+            lineage.update({table: sorted(ids) for table, ids in ctx.reads.items()})
+            path = publish_build(staging_dir, settings, built_from, lineage)
             progress(f"published {path}")
         finally:
             shutil.rmtree(staging_dir, ignore_errors=True)
     return path
+
+
+def read_record_fingerprint(settings: Settings) -> str | None:
+    published = fingerprint.read(settings)
+    return published.fingerprint if published else None

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipeline import fingerprint
 from pipeline.cli import main
@@ -40,13 +41,60 @@ def test_force_rebuilds_anyway(synthetic_env, capsys):
     assert synthetic_env.database_path.stat().st_mtime_ns != mtime
 
 
-def test_a_changed_source_checksum_rebuilds(synthetic_env, capsys):
+def test_a_changed_source_rebuilds_only_what_read_it(synthetic_env, capsys):
     refresh_messages(capsys)
     path = synthetic_env.mirror_dir / VIEWIT_PATH
-    path.write_text(path.read_text() + "\n")  # new bytes, same figures
+    # a breakdown figure no claim uses: England, 2013-14, all groups, men
+    text = path.read_text()
+    assert ",M,Total,150972,150972," in text
+    path.write_text(text.replace(",M,Total,150972,150972,", ",M,Total,150973,150973,", 1))
     write_registry(synthetic_env.mirror_dir.parent)  # re-pinned: a republished file
     code, err = refresh_messages(capsys)
-    assert code == 0 and "building" in err and "published" in err
+    assert code == 0 and "published" in err
+    assert "sources ['ohid_ndtms_viewit_adults'] changed: rebuilding 7 of" in err
+    rebuilt = {line.split(":")[0].strip() for line in err.splitlines() if " rows, " in line}
+    assert rebuilt == {
+        "raw.ndtms__viewit_adults",
+        "core.adults_in_treatment",
+        "core.adults_in_treatment_source_comparison",
+        "out.treatment_trends",
+        "out.spend_per_person_in_treatment",
+        "out.reproduction",
+        "reference.sources",
+    }
+    with duckdb.connect(str(synthetic_env.database_path), read_only=True) as con:
+        men = con.execute(
+            "SELECT people FROM raw.ndtms__viewit_adults WHERE financial_year = '2013-14' "
+            "AND substance_group = 'total' AND sex = 'm' AND age_band = 'total'"
+        ).fetchone()[0]
+        kept = con.execute("SELECT count(*) FROM raw.mhclg__revenue_cells").fetchone()[0]
+        runs = con.execute(
+            "SELECT count(DISTINCT run_id) FROM checks.validation_results"
+        ).fetchone()[0]
+        bare = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name IN ('core', 'out') "
+            "AND coalesce(comment, '') = ''"
+        ).fetchone()[0]
+    assert men == 150_973 and kept > 0 and runs == 2 and bare == 0
+    assert refresh_messages(capsys)[1].startswith("nothing to do")
+
+
+def test_changed_code_rebuilds_everything(synthetic_env, capsys, monkeypatch):
+    refresh_messages(capsys)
+    monkeypatch.setattr(fingerprint, "code_digest", lambda: "a different version of the code")
+    code, err = refresh_messages(capsys)
+    assert code == 0 and "full build: the code, SQL, layouts" in err
+    assert "raw.mhclg__revenue_cells:" in err
+
+
+def test_an_added_source_rebuilds_everything(synthetic_env, capsys):
+    refresh_messages(capsys)
+    registry = synthetic_env.sources_path
+    entry = registry.read_text().split("[[source]]")[-1]  # the last entry, renamed
+    extra = entry.replace('id = "', 'id = "extra_', 1)
+    registry.write_text(registry.read_text() + "\n[[source]]" + extra)
+    code, err = refresh_messages(capsys)
+    assert code == 0 and "full build: sources added ['extra_" in err
 
 
 def test_changed_code_changes_the_fingerprint(synthetic, monkeypatch, tmp_path):
@@ -89,11 +137,14 @@ def test_a_replaced_or_missing_output_is_rebuilt(synthetic_env, capsys):
 def test_a_failed_rebuild_keeps_the_record_of_the_good_one(synthetic_env, capsys):
     refresh_messages(capsys)
     record = fingerprint.read(synthetic_env)
+    before = digest(synthetic_env.database_path)
     path = synthetic_env.mirror_dir / VIEWIT_PATH
     path.write_text(path.read_text().replace(",opiates,", ",opioids,", 1))
     write_registry(synthetic_env.mirror_dir.parent)
-    code, _ = refresh_messages(capsys)
-    assert code == 4
+    code, err = refresh_messages(capsys)
+    assert code == 4 and "rebuilding 7 of" in err  # a partial rebuild, on a copy
+    assert digest(synthetic_env.database_path) == before
+    assert not any(synthetic_env.staging_dir.iterdir())
     assert fingerprint.read(synthetic_env) == record  # still describes the published database
     assert not fingerprint.up_to_date(synthetic_env)[0]  # and the next night tries again
 
