@@ -14,6 +14,7 @@ import pandas as pd
 from pipeline.errors import LayoutError
 from pipeline.fetch import Resolved
 from pipeline.layouts import normalise, read_table
+from pipeline.workbook import read_csv_columns
 
 VIEWIT_COLUMNS = {
     "ReportingPeriod_Data": "reporting_period",
@@ -58,13 +59,7 @@ def financial_year(period: str) -> str:
 def viewit_adults(resolved: Resolved) -> pd.DataFrame:
     """raw.ndtms__viewit_adults: every row of the export, labels kept and mapped."""
     name = resolved.source.file_name
-    frame = pd.read_csv(resolved.path, dtype=str, encoding="utf-8-sig")
-    missing = set(VIEWIT_COLUMNS) - set(frame.columns)
-    if missing:
-        raise LayoutError(
-            f"columns {sorted(missing)} not found; has {list(frame.columns)}", file=name
-        )
-    frame = frame.rename(columns=VIEWIT_COLUMNS)[list(VIEWIT_COLUMNS.values())]
+    frame = read_csv_columns(resolved.path, VIEWIT_COLUMNS, file_name=name)
     groups = {
         normalise(r["printed_label"]): r["substance_group"]
         for r in read_table("ndtms_drug_groups.csv")

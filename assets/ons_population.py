@@ -8,10 +8,16 @@ import pandas as pd
 
 from pipeline.errors import LayoutError
 from pipeline.fetch import Resolved
-from pipeline.workbook import read_sheets
+from pipeline.workbook import read_csv_columns, read_sheets
 
 MYE4_SHEET = "MYE4"
 MID_YEAR = re.compile(r"^Mid-(\d{4})$")
+LOOKUP_COLUMNS = {
+    "LTLA23CD": "ltla_code",
+    "LTLA23NM": "ltla_name",
+    "UTLA23CD": "utla_code",
+    "UTLA23NM": "utla_name",
+}
 
 
 def mye4(resolved: Resolved) -> pd.DataFrame:
@@ -57,18 +63,6 @@ def mye4(resolved: Resolved) -> pd.DataFrame:
 
 def ltla_utla_lookup(resolved: Resolved) -> pd.DataFrame:
     """raw.ons__ltla_utla_lookup_2023: lower to upper tier authorities, April 2023."""
-    frame = pd.read_csv(resolved.path, dtype=str, encoding="utf-8-sig")
-    needed = ["LTLA23CD", "LTLA23NM", "UTLA23CD", "UTLA23NM"]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise LayoutError(f"columns {missing} not found", file=resolved.source.file_name)
-    frame = frame[needed].rename(
-        columns={
-            "LTLA23CD": "ltla_code",
-            "LTLA23NM": "ltla_name",
-            "UTLA23CD": "utla_code",
-            "UTLA23NM": "utla_name",
-        }
-    )
+    frame = read_csv_columns(resolved.path, LOOKUP_COLUMNS, file_name=resolved.source.file_name)
     frame.insert(0, "source_id", resolved.source.id)
     return frame

@@ -14,7 +14,7 @@ def sources_table(ctx: BuildContext) -> pd.DataFrame:
     """Every enabled source, its checksum and licence, and where this build got its bytes."""
     rows = []
     for src in load_sources(ctx.settings.sources_path):
-        resolved = ctx.resolve(src)  # verified again here, cheap once cached
+        resolved = ctx.resolve(src)  # already resolved by the table that read it, if any
         rows.append(
             {
                 "source_id": src.id,

@@ -84,7 +84,7 @@ def finalize(con) -> None:
 
 # DuckDB's buffer for the build; beyond it, it writes to disk. Unbounded, loading the 2.3
 # million raw cells peaks at about 1.4 GB; at 384 MB the whole refresh stays under 0.9 GB for
-# about 2 s more (bench/run.py). SPENDTRACK_DUCKDB_MEMORY overrides it.
+# 2 to 3 s more (bench/run.py). SPENDTRACK_DUCKDB_MEMORY overrides it.
 BUILD_MEMORY_LIMIT = "384MB"
 
 

@@ -35,6 +35,13 @@ def _finish(fig, path: Path) -> Path:
     return path
 
 
+def _series(con, table: str, value: str, where: str) -> dict[str, float]:
+    """financial_year -> value from one of the out tables."""
+    return dict(
+        con.execute(f"SELECT financial_year, {value} FROM {table} WHERE {where}").fetchall()
+    )
+
+
 def national_spend(con, path: Path) -> Path:
     """England net current expenditure by category, budget (lines) and outturn (markers)."""
     rows = con.execute(
@@ -63,29 +70,20 @@ def national_spend(con, path: Path) -> Path:
 
 def treatment_against_spend(con, path: Path) -> Path:
     """Adults: spend and people in treatment, each as an index with 2013-14 = 100."""
-    spend = dict(
-        con.execute(
-            "SELECT financial_year, value_gbp_millions FROM out.spend_trends "
-            "WHERE basis = 'budget' AND category = 'adults'"
-        ).fetchall()
+    spend = _series(
+        con, "out.spend_trends", "value_gbp_millions", "basis = 'budget' AND category = 'adults'"
     )
-    people = dict(
-        con.execute(
-            "SELECT financial_year, people FROM out.treatment_trends "
-            "WHERE cohort = 'adults' AND substance_group = 'total'"
-        ).fetchall()
+    people = _series(
+        con, "out.treatment_trends", "people", "cohort = 'adults' AND substance_group = 'total'"
     )
-    young_spend = dict(
-        con.execute(
-            "SELECT financial_year, value_gbp_millions FROM out.spend_trends "
-            "WHERE basis = 'budget' AND category = 'young_people'"
-        ).fetchall()
+    young_spend = _series(
+        con,
+        "out.spend_trends",
+        "value_gbp_millions",
+        "basis = 'budget' AND category = 'young_people'",
     )
-    young = dict(
-        con.execute(
-            "SELECT financial_year, people FROM out.treatment_trends "
-            "WHERE cohort = 'young_people' AND basis = 'original'"
-        ).fetchall()
+    young = _series(
+        con, "out.treatment_trends", "people", "cohort = 'young_people' AND basis = 'original'"
     )
     years = sorted(set(spend) | set(people) | set(young))
     years = [y for y in years if y >= "2013-14"]

@@ -1,10 +1,10 @@
 """New releases: ask the GOV.UK Content API what files the known landing pages now offer.
 
 For each page in `data_raw/landing_pages.csv`, `GET <api>/api/content<path>` and read
-`details.attachments` (and `details.documents`' file links are the same assets). A
-spreadsheet attachment whose address or file name is not in `sources.toml` is reported as
-new. Nothing is ever written to `sources.toml`: `--toml` prints a disabled stub to review and
-pin by hand. Requests go through the fetcher's allow-list, timeouts, retries and size cap.
+`details.attachments`. A spreadsheet attachment whose address or file name is not in
+`sources.toml` is reported as new. Nothing is ever written to `sources.toml`: `--toml` prints
+a disabled stub to review and pin by hand. Requests go through the fetcher's allow-list,
+timeouts, retries and size cap.
 """
 
 from __future__ import annotations
@@ -79,8 +79,7 @@ def file_name_of(attachment: dict) -> str:
 
 def attachments_of(document: dict) -> list[dict]:
     details = document.get("details") or {}
-    found = [a for a in details.get("attachments") or [] if isinstance(a, dict) and a.get("url")]
-    return found
+    return [a for a in details.get("attachments") or [] if isinstance(a, dict) and a.get("url")]
 
 
 def classify(page: LandingPage, attachment: dict, sources: list[Source]) -> Attachment | None:

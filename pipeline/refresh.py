@@ -99,7 +99,8 @@ def refresh(
             todo = fingerprint.Plan(None, "--force")
         if todo.tables is not None and not todo.tables:
             progress(f"nothing to do: {todo.reason}")
-            if read_record_fingerprint(settings) != built_from.fingerprint:
+            published = fingerprint.read(settings)
+            if published and published.fingerprint != built_from.fingerprint:
                 # the registry changed outside any source entry: note it, build nothing
                 parquet = sorted(settings.parquet_dir.glob("*.parquet"))
                 fingerprint.record(settings, built_from, parquet, todo.lineage)
@@ -125,8 +126,3 @@ def refresh(
         finally:
             shutil.rmtree(staging_dir, ignore_errors=True)
     return path
-
-
-def read_record_fingerprint(settings: Settings) -> str | None:
-    published = fingerprint.read(settings)
-    return published.fingerprint if published else None

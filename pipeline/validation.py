@@ -102,9 +102,7 @@ class Validator:
         )
         self.source = self.context.data_sources.add_pandas("spendtrack")
         self.checkpoints: dict[str, object] = {}
-        # Rendering data docs costs about 0.5 s a time (the whole site index is rebuilt), so a
-        # CLI build renders once at the end; a Dagster check renders its own result at once.
-        self.defer_docs = False
+        self.docs_dir = docs_dir
         self.pending_docs: list[object] = []
 
     def build_docs(self) -> None:
@@ -158,7 +156,9 @@ class Validator:
         )
         for identifier in result.run_results:
             self.pending_docs += [identifier, ExpectationSuiteIdentifier(name=suite.name)]
-        if not self.defer_docs:
+        # Rendering data docs costs about 0.5 s a time (the whole site index is rebuilt), so a
+        # CLI build renders once at the end; a Dagster check renders its own result at once.
+        if self.docs_dir not in _deferred_docs:
             self.build_docs()
         out: list[CheckResult] = []
         for run in result.run_results.values():
@@ -192,19 +192,16 @@ class Validator:
 @contextmanager
 def data_docs_once(docs_dir: Path) -> Iterator[None]:
     """Within the block, render data docs once at the end (pass or fail) instead of per suite."""
-    _defer_dirs.add(docs_dir)
-    if docs_dir in _validators:
-        _validators[docs_dir].defer_docs = True
+    _deferred_docs.add(docs_dir)
     try:
         yield
     finally:
-        _defer_dirs.discard(docs_dir)
+        _deferred_docs.discard(docs_dir)
         if docs_dir in _validators:
-            _validators[docs_dir].defer_docs = False
             _validators[docs_dir].build_docs()
 
 
-_defer_dirs: set[Path] = set()
+_deferred_docs: set[Path] = set()
 
 
 def describe_condition(condition: object) -> str:
@@ -223,10 +220,7 @@ _validators: dict[Path, Validator] = {}
 def validator(docs_dir: Path) -> Validator:
     if docs_dir not in _validators:
         _validators[docs_dir] = Validator(docs_dir)
-    found = _validators[docs_dir]
-    if docs_dir in _defer_dirs:
-        found.defer_docs = True
-    return found
+    return _validators[docs_dir]
 
 
 def validation_frame(con, sql: str):

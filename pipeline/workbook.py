@@ -53,6 +53,22 @@ def read_sheets(path: Path, kind: str, sheets: list[str], *, encoding: str = "")
     return out
 
 
+def read_csv_columns(path: Path, columns: dict[str, str], *, file_name: str):
+    """A CSV as a pandas frame of text: the `columns` named in the file, renamed, in order.
+
+    A column missing from the file is a LayoutError naming it and the columns the file has.
+    """
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    missing = sorted(set(columns) - set(frame.columns))
+    if missing:
+        raise LayoutError(
+            f"columns {missing} not found; the file has {list(frame.columns)}", file=file_name
+        )
+    return frame[list(columns)].rename(columns=columns)
+
+
 def read_csv_grid(path: Path, encoding: str) -> Grid:
     try:
         with path.open(newline="", encoding=encoding) as fh:

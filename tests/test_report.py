@@ -15,17 +15,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def page(mirror_lake) -> str:
-    import os
-
-    old = os.environ.get("SPENDTRACK_LAKE")
-    os.environ["SPENDTRACK_LAKE"] = str(mirror_lake.lake_dir)
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
         assert main(["report"]) == 0
-    finally:
-        if old is None:
-            os.environ.pop("SPENDTRACK_LAKE")
-        else:
-            os.environ["SPENDTRACK_LAKE"] = old
     return (mirror_lake.reports_dir / "index.html").read_text(encoding="utf-8")
 
 
