@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from assets import mhclg_revenue, moj_prisons, ndtms, ons_population, reference, reproduction
+from assets import (
+    deflators,
+    mhclg_revenue,
+    moj_prisons,
+    ndtms,
+    ons_population,
+    reference,
+    reproduction,
+)
 from assets.trends import SQL_TABLES, TREATMENT_TABLES
 from pipeline.graph import BuildContext, TableCheck, TableSpec
 
@@ -40,6 +48,15 @@ TABLES: tuple[TableSpec, ...] = (
         "of authorities, and why (expectations/england_row_tolerance.csv).",
         build=reference.england_row_tolerance_table,
         primary_key=("financial_year", "basis"),
+    ),
+    TableSpec(
+        name="reference.gdp_deflator",
+        description="GDP deflators per series and financial year: HM Treasury's (the default "
+        "for real terms) and ONS YBGB's financial-year means, each also rebased to 2024-25 = 100.",
+        build=deflators.gdp_deflator,
+        after_sql="macros/real_terms.sql",
+        primary_key=("series", "financial_year"),
+        checks=(TableCheck("deflator_series_agree", deflators.series_agree),),
     ),
     *SQL_TABLES,
     TableSpec(

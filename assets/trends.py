@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from assets.deflators import real_terms_cover
 from pipeline.graph import BuildContext, CheckResult, TableCheck, TableSpec
 
 RAW = "raw.mhclg__revenue_cells"
 LINES = "reference.service_lines"
 CLASSES = "reference.authority_classes"
+DEFLATOR = "reference.gdp_deflator"
 
 
 def sources_agree(ctx: BuildContext) -> list[CheckResult]:
@@ -54,17 +56,27 @@ SQL_TABLES = (
         name="out.spend_trends",
         description="England net current expenditure by category, cash terms (£ million), "
         "with change since 2013-14 and the peak year.",
-        deps=("core.england_substance_misuse_spend",),
+        deps=("core.england_substance_misuse_spend", DEFLATOR),
         sql="out/spend_trends.sql",
         primary_key=("financial_year", "basis", "category"),
+        checks=(
+            real_terms_cover(
+                "out.spend_trends", (("value_gbp_millions", "value_real_gbp_millions"),)
+            ),
+        ),
     ),
     TableSpec(
         name="out.la_spend_trends",
         description="Net current expenditure per council, year, basis and category (£ thousand), "
         "with the first and last year each council appears.",
-        deps=("core.la_substance_misuse_spend",),
+        deps=("core.la_substance_misuse_spend", DEFLATOR),
         sql="out/la_spend_trends.sql",
         primary_key=("financial_year", "basis", "ecode", "category"),
+        checks=(
+            real_terms_cover(
+                "out.la_spend_trends", (("value_gbp_thousands", "value_real_gbp_thousands"),)
+            ),
+        ),
     ),
     TableSpec(
         name="out.share_of_public_health",

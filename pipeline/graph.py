@@ -84,6 +84,7 @@ class TableSpec:
     deps: tuple[str, ...] = ()
     build: Callable[[BuildContext], pd.DataFrame] | None = None
     sql: str | None = None  # a SELECT under sql/, e.g. "out/spend_trends.sql"
+    after_sql: str | None = None  # statements under sql/ run once the table exists (macros)
     primary_key: tuple[str, ...] = ()
     checks: tuple[TableCheck, ...] = ()
     source_families: tuple[str, ...] = ()
@@ -113,6 +114,8 @@ def materialize_table(spec: TableSpec, ctx: BuildContext) -> int:
             con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS SELECT * FROM _frame")
         finally:
             con.unregister("_frame")
+    if spec.after_sql:
+        con.execute(read_sql(spec.after_sql))
     return con.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
 
 

@@ -294,6 +294,40 @@ def lookup_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
+def hmt_deflator_csv(*, drop_year: str = "", index_text: dict[str, str] | None = None) -> str:
+    """A financial-year deflator file in the Treasury copy's layout: 2024-25 = 100, 2% a year."""
+    lines = ["fiscal_year_start,fiscal_year,gdp_deflator,cpi_index,cpih_index,is_forecast"]
+    for start in range(2010, 2028):
+        fy = f"{start}-{(start + 1) % 100:02d}"
+        if fy == drop_year:
+            continue
+        index = (index_text or {}).get(fy, f"{100 * 1.02 ** (start - 2024):.4f}")
+        lines.append(f"{start},{fy},{index},,,{'true' if start >= 2025 else 'false'}")
+    return "\n".join(lines) + "\n"
+
+
+def ons_deflator_csv() -> str:
+    """An ONS time-series export of YBGB: 2022 = 100, quarters growing 0.5% each."""
+    lines = [
+        '"Title","Gross domestic product at market prices:Implied deflator:SA"',
+        '"CDID","YBGB"',
+        '"Source dataset ID","UKEA"',
+        '"PreUnit","£"',
+        '"Unit","m"',
+        '"Release date","30-06-2025"',
+        '"Next release","30 September 2025"',
+        '"Important notes",',
+    ]
+    lines += [f'"{y}","{100 * 1.02 ** (y - 2022):.1f}"' for y in range(2009, 2025)]
+    for y in range(2009, 2026):
+        for q in range(1, 5):
+            if (y, q) > (2025, 1):
+                break
+            value = 100 * 1.02 ** (y - 2022 + (q - 2.5) / 4)
+            lines.append(f'"{y} Q{q}","{value:.1f}"')
+    return "\n".join(lines) + "\n"
+
+
 def other_entry(sid: str, family: str, path: Path, kind: str, mirror_path: str) -> str:
     data = path.read_bytes()
     return "\n".join(
@@ -340,6 +374,9 @@ def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = No
     viewit.write_text(viewit_csv(), encoding="utf-8")
     write_xlsx(root / "mirror" / MYE4_PATH, {"Cover sheet": [["generated"]], "MYE4": mye4_grid()})
     (root / "mirror" / LOOKUP_PATH).write_text(lookup_csv(), encoding="utf-8")
+    (root / "mirror" / HMT_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (root / "mirror" / HMT_PATH).write_text(hmt_deflator_csv(), encoding="utf-8")
+    (root / "mirror" / ONS_DEFLATOR_PATH).write_text(ons_deflator_csv(), encoding="utf-8")
     write_registry(root)
     return root
 
@@ -347,6 +384,8 @@ def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = No
 VIEWIT_PATH = "ohid/viewit_generated.csv"
 MYE4_PATH = "ons/mye_generated.xlsx"
 LOOKUP_PATH = "ons/lookup_generated.csv"
+HMT_PATH = "deflators/hmt_generated.csv"
+ONS_DEFLATOR_PATH = "deflators/ybgb_generated.csv"
 
 
 def write_registry(root: Path, urls: dict[str, str] | None = None) -> None:
@@ -360,6 +399,10 @@ def write_registry(root: Path, urls: dict[str, str] | None = None) -> None:
         other_entry("ohid_ndtms_viewit_adults", "ndtms", mirror / VIEWIT_PATH, "csv", VIEWIT_PATH),
         other_entry("ons_mye_2023", "ons", mirror / MYE4_PATH, "xlsx", MYE4_PATH),
         other_entry("ons_ltla_utla_lookup_2023", "ons", mirror / LOOKUP_PATH, "csv", LOOKUP_PATH),
+        other_entry("hmt_gdp_deflators_2026_03", "deflators", mirror / HMT_PATH, "csv", HMT_PATH),
+        other_entry(
+            "ons_ybgb_2025_06", "deflators", mirror / ONS_DEFLATOR_PATH, "csv", ONS_DEFLATOR_PATH
+        ),
         *vendored_entries(),
     ]
     (root / "sources.toml").write_text("\n".join(entries), encoding="utf-8")

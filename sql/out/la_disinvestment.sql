@@ -4,6 +4,8 @@
 -- A council abolished or created by a reorganisation (reference.reorganisations) is compared
 -- only within its own years and is marked; it is never compared across the break, and it is
 -- not ranked (its span does not run from the first year of the series to the latest).
+-- Real terms: the same comparisons in 2024-25 prices (out.la_spend_trends' real columns);
+-- the rank stays on the cash change, as published analyses of this data rank.
 WITH figures AS (
     SELECT * FROM out.la_spend_trends WHERE value_gbp_thousands IS NOT NULL
 ),
@@ -25,6 +27,13 @@ per_council AS (
         arg_max(value_gbp_thousands, fy_start) AS latest_value_gbp_thousands,
         max(value_gbp_thousands) AS peak_value_gbp_thousands,
         arg_max(financial_year, value_gbp_thousands) AS peak_year,
+        arg_min(value_real_gbp_thousands, fy_start) AS first_value_real_gbp_thousands,
+        arg_max(value_real_gbp_thousands, fy_start) AS latest_value_real_gbp_thousands,
+        max(value_real_gbp_thousands) AS real_peak_value_gbp_thousands,
+        arg_max(financial_year, value_real_gbp_thousands) AS real_peak_year,
+        any_value(price_base) AS price_base,
+        arg_min(deflator_is_forecast, fy_start) OR arg_max(deflator_is_forecast, fy_start)
+            AS deflator_is_forecast,
         count(*) AS years_with_figures
     FROM figures
     GROUP BY basis, ecode, category
@@ -63,6 +72,14 @@ changes AS (
         CASE WHEN peak_value_gbp_thousands > 0 THEN
             100 * (latest_value_gbp_thousands - peak_value_gbp_thousands)
                 / peak_value_gbp_thousands END AS change_since_peak_pct,
+        latest_value_real_gbp_thousands - first_value_real_gbp_thousands
+            AS change_real_gbp_thousands,
+        CASE WHEN first_value_real_gbp_thousands > 0 THEN
+            100 * (latest_value_real_gbp_thousands - first_value_real_gbp_thousands)
+                / first_value_real_gbp_thousands END AS change_real_pct,
+        CASE WHEN real_peak_value_gbp_thousands > 0 THEN
+            100 * (latest_value_real_gbp_thousands - real_peak_value_gbp_thousands)
+                / real_peak_value_gbp_thousands END AS change_since_real_peak_pct,
         -25.0 AS large_fall_threshold_pct,
         reorganisation IS NULL
             AND first_fy_start = series_first AND latest_fy_start = series_last
@@ -76,6 +93,10 @@ SELECT
     change_gbp_thousands, change_pct,
     peak_year, peak_value_gbp_thousands, change_since_peak_gbp_thousands, change_since_peak_pct,
     years_with_figures,
+    first_value_real_gbp_thousands, latest_value_real_gbp_thousands,
+    change_real_gbp_thousands, change_real_pct,
+    real_peak_year, real_peak_value_gbp_thousands, change_since_real_peak_pct,
+    price_base, deflator_is_forecast,
     is_comparable,
     CASE WHEN is_comparable THEN
         rank() OVER (PARTITION BY basis, category, is_comparable ORDER BY change_pct) END

@@ -17,7 +17,11 @@ SELECT
     t.value_gbp_thousands,
     p.mid_year AS population_mid_year,
     p.population,
-    1000 * t.value_gbp_thousands / p.population AS spend_per_head_gbp
+    1000 * t.value_gbp_thousands / p.population AS spend_per_head_gbp,
+    t.value_real_gbp_thousands,
+    1000 * t.value_real_gbp_thousands / p.population AS spend_per_head_real_gbp,
+    t.price_base,
+    t.deflator_is_forecast
 FROM out.la_spend_trends AS t
 JOIN population AS p ON p.ons_code = t.ons_code AND p.mid_year = t.fy_start
 WHERE t.value_gbp_thousands IS NOT NULL

@@ -1,6 +1,7 @@
 -- out.la_spend_trends: net current expenditure per council, year, basis and category, £ thousand.
 -- first_year/last_year: the span of years (of that basis) in which the council appears, so a
 -- series that starts or stops at a reorganisation says so rather than showing a fall to zero.
+-- Real terms: 2024-25 prices with the default deflator, as in out.spend_trends.
 WITH lines AS (
     SELECT financial_year, fy_start, basis, ecode, ons_code, la_name, la_class, category,
         sum(value_gbp_thousands) AS value_k
@@ -19,19 +20,31 @@ categories AS (
         'all_substance_misuse', sum(value_k)
     FROM lines GROUP BY ALL
 ),
+prices AS (
+    SELECT financial_year, index_2024_25_eq_100, is_forecast,
+        '2024-25 prices (' || series || ')' AS price_base
+    FROM reference.gdp_deflator WHERE is_default
+),
 spans AS (
-    SELECT *,
-        min(financial_year) OVER w AS first_year,
-        max(financial_year) OVER w AS last_year,
-        arg_min(value_k, fy_start) OVER w AS first_value_k
-    FROM categories
-    WINDOW w AS (PARTITION BY basis, ecode, category)
+    SELECT c.*,
+        c.value_k * 100 / p.index_2024_25_eq_100 AS real_k,
+        p.price_base, p.is_forecast AS deflator_is_forecast,
+        min(c.financial_year) OVER w AS first_year,
+        max(c.financial_year) OVER w AS last_year,
+        arg_min(c.value_k, c.fy_start) OVER w AS first_value_k,
+        arg_min(c.value_k * 100 / p.index_2024_25_eq_100, c.fy_start) OVER w AS first_real_k
+    FROM categories AS c LEFT JOIN prices AS p USING (financial_year)
+    WINDOW w AS (PARTITION BY c.basis, c.ecode, c.category)
 )
 SELECT
     financial_year, fy_start, basis, ecode, ons_code, la_name, la_class, category,
     value_k AS value_gbp_thousands,
     first_year,
     last_year,
-    value_k - first_value_k AS change_since_first_year_gbp_thousands
+    value_k - first_value_k AS change_since_first_year_gbp_thousands,
+    real_k AS value_real_gbp_thousands,
+    real_k - first_real_k AS change_since_first_year_real_gbp_thousands,
+    price_base,
+    deflator_is_forecast
 FROM spans
 ORDER BY basis, ecode, category, fy_start

@@ -1,5 +1,5 @@
 -- out.spend_per_person_in_treatment: England adult drug spend per adult in drug treatment, and
--- alcohol spend per adult in alcohol-only treatment, per year and basis (cash, £ per person).
+-- alcohol spend per adult in alcohol-only treatment, per year and basis (£ per person, cash and 2024-25 prices).
 -- Rule: the non-opiate-and-alcohol group counts with drug clients (each person once), so
 -- drug clients = opiate + non-opiate only + non-opiate and alcohol; alcohol clients = alcohol
 -- only. From 2020-21 the reports give the two non-opiate groups only combined; that total is
@@ -26,7 +26,13 @@ clients AS (
 spend AS (
     SELECT financial_year, fy_start, basis,
         max(value_gbp_millions) FILTER (WHERE category = 'drugs') AS drug_spend_gbp_millions,
-        max(value_gbp_millions) FILTER (WHERE category = 'alcohol') AS alcohol_spend_gbp_millions
+        max(value_gbp_millions) FILTER (WHERE category = 'alcohol') AS alcohol_spend_gbp_millions,
+        max(value_real_gbp_millions) FILTER (WHERE category = 'drugs')
+            AS drug_spend_real_gbp_millions,
+        max(value_real_gbp_millions) FILTER (WHERE category = 'alcohol')
+            AS alcohol_spend_real_gbp_millions,
+        any_value(price_base) AS price_base,
+        bool_or(deflator_is_forecast) AS deflator_is_forecast
     FROM out.spend_trends
     GROUP BY ALL
 )
@@ -37,7 +43,14 @@ SELECT
     1e6 * s.drug_spend_gbp_millions / c.drug_clients AS drug_spend_per_client_gbp,
     s.alcohol_spend_gbp_millions,
     c.alcohol_clients,
-    1e6 * s.alcohol_spend_gbp_millions / c.alcohol_clients AS alcohol_spend_per_client_gbp
+    1e6 * s.alcohol_spend_gbp_millions / c.alcohol_clients AS alcohol_spend_per_client_gbp,
+    s.drug_spend_real_gbp_millions,
+    1e6 * s.drug_spend_real_gbp_millions / c.drug_clients AS drug_spend_per_client_real_gbp,
+    s.alcohol_spend_real_gbp_millions,
+    1e6 * s.alcohol_spend_real_gbp_millions / c.alcohol_clients
+        AS alcohol_spend_per_client_real_gbp,
+    s.price_base,
+    s.deflator_is_forecast
 FROM spend AS s
 JOIN clients AS c USING (financial_year)
 WHERE c.drug_clients IS NOT NULL

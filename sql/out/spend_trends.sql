@@ -3,6 +3,9 @@
 -- row the plain sum of authorities is used and value_source says so.
 -- Categories: drugs, alcohol, adults = drugs + alcohol, young_people,
 -- all_substance_misuse = adults + young_people (treatment and prevention added from 2016-17).
+-- Real terms: 2024-25 prices with the default deflator (reference.gdp_deflator, is_default);
+-- the same as real_terms(value, financial_year, '2024-25'). A year the series lacks is NULL
+-- (and fails a blocking check); a year whose deflator is a forecast says so.
 WITH lines AS (
     SELECT
         financial_year, fy_start, basis, category,
@@ -22,12 +25,24 @@ categories AS (
         bool_and(from_england_row)
     FROM lines GROUP BY ALL
 ),
+prices AS (
+    SELECT financial_year, index_2024_25_eq_100, is_forecast,
+        '2024-25 prices (' || series || ')' AS price_base
+    FROM reference.gdp_deflator WHERE is_default
+),
+real AS (
+    SELECT c.*, c.value_k * 100 / p.index_2024_25_eq_100 AS real_k,
+        p.is_forecast AS deflator_is_forecast, p.price_base
+    FROM categories AS c LEFT JOIN prices AS p USING (financial_year)
+),
 based AS (
     SELECT
         *,
         max(value_k) FILTER (WHERE fy_start = 2013) OVER w AS base_k,
-        arg_max(financial_year, value_k) OVER w AS peak_year
-    FROM categories
+        arg_max(financial_year, value_k) OVER w AS peak_year,
+        max(real_k) FILTER (WHERE fy_start = 2013) OVER w AS base_real_k,
+        arg_max(financial_year, real_k) OVER w AS real_peak_year
+    FROM real
     WINDOW w AS (PARTITION BY basis, category)
 )
 SELECT
@@ -40,6 +55,13 @@ SELECT
     (value_k - base_k) / 1000 AS change_since_2013_14_gbp_millions,
     100 * (value_k - base_k) / base_k AS change_since_2013_14_pct,
     peak_year,
-    financial_year = peak_year AS is_peak
+    financial_year = peak_year AS is_peak,
+    real_k / 1000 AS value_real_gbp_millions,
+    (real_k - base_real_k) / 1000 AS change_since_2013_14_real_gbp_millions,
+    100 * (real_k - base_real_k) / base_real_k AS change_since_2013_14_real_pct,
+    real_peak_year,
+    financial_year = real_peak_year AS is_real_peak,
+    price_base,
+    deflator_is_forecast
 FROM based
 ORDER BY basis, category, fy_start
