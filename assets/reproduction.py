@@ -1,8 +1,12 @@
 """out.reproduction: every published figure we can check, re-computed, with the difference.
 
 The claims are data (`expectations/published_figures.csv`, quotes from
-`data_raw/published/state_of_the_sector_2017_claims.csv`); this module only knows how to
-compute each metric from our own tables and how to compare it at the published precision.
+`data_raw/published/state_of_the_sector_2017_claims.csv` and `secondary_claims.csv`); this
+module only knows how to compute each metric from our own tables, in cash or in 2024-25
+prices, and how to compare it at the published precision. Where a publication's definition
+is not one we hold, the row computes the nearest one, names it (`definition`) and may give a
+second, alternative definition's figure beside it; the definitions are chosen from what the
+publication says, never until a figure matches.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ from pipeline.graph import BuildContext, CheckResult
 
 FIGURES_CSV = EXPECTATIONS_DIR / "published_figures.csv"
 CLAIMS_CSV = DATA_RAW_DIR / "published" / "state_of_the_sector_2017_claims.csv"
+SECONDARY_CLAIMS = "published_secondary_claims"  # source id of the other publications' claims
 EPSILON = 1e-9
 
 # Where each series' yearly values come from: (table, value column, filter column, filter value).
 SPEND_CATEGORIES = ("drugs", "alcohol", "adults", "young_people", "all_substance_misuse")
+# Series that are sums of canonical lines (England, net current expenditure).
+LINE_SERIES = {"adult_treatment": ("drug_treatment", "alcohol_treatment")}
+UNITS = {"change_gbp_millions": "£m", "level_gbp_millions": "£m", "change_pct": "%"}
 TREATMENT_GROUPS = {
     "adults_in_treatment": "total",
     "alcohol_only_in_treatment": "alcohol_only",
@@ -35,8 +43,13 @@ class Outcome:
     reason: str
 
 
-def series_values(con, series: str, basis: str, metric: str) -> dict[str, float] | str:
-    """{financial_year: value}, or a reason string when the series has no source table."""
+def series_values(
+    con, series: str, basis: str, metric: str, prices: str = "cash"
+) -> dict[str, float] | str:
+    """{financial_year: value}, or a reason string when the series has no source table.
+
+    `prices` is "cash" or "real" (2024-25 prices, the default deflator).
+    """
     tables = {
         r[0]
         for r in con.execute(
@@ -50,11 +63,25 @@ def series_values(con, series: str, basis: str, metric: str) -> dict[str, float]
             [basis],
         )
     elif series in SPEND_CATEGORIES:
+        column = "value_real_gbp_millions" if prices == "real" else "value_gbp_millions"
         table, sql, params = (
             "out.spend_trends",
-            "SELECT financial_year, value_gbp_millions FROM out.spend_trends "
+            f"SELECT financial_year, {column} FROM out.spend_trends "
             "WHERE basis = ? AND category = ?",
             [basis, series],
+        )
+    elif series in LINE_SERIES:
+        lines = LINE_SERIES[series]
+        total = "sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands))"
+        if prices == "real":
+            total = f"real_terms({total}, financial_year, '2024-25')"
+        table, sql, params = (
+            "core.england_substance_misuse_spend",
+            f"SELECT financial_year, {total} / 1000 FROM core.england_substance_misuse_spend "
+            "WHERE basis = ? AND measure = 'net_current_expenditure' "
+            f"AND canonical_line IN ({', '.join('?' for _ in lines)}) "
+            "GROUP BY financial_year HAVING count(*) = ?",  # every line held that year
+            [basis, *lines, len(lines)],
         )
     elif series in TREATMENT_GROUPS:
         table, sql, params = (
@@ -116,24 +143,73 @@ def _text(value: float | str | None) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def _with_unit(value: float | str | None, metric: str) -> str:
+    text = _text(value)
+    unit = UNITS.get(metric, "")
+    if not text or not unit:
+        return text or "none held"
+    if unit == "%":
+        return f"{text}%"
+    return f"-£{text[1:]}m" if text.startswith("-") else f"£{text}m"
+
+
+def our_figure(con, fig: dict[str, str], prefix: str = "") -> tuple[float | str | None, str]:
+    """The figure for a definition (`series`, `basis`, `prices` under `prefix`), or a reason."""
+    values = series_values(
+        con,
+        fig[f"{prefix}series"],
+        fig[f"{prefix}basis"],
+        fig["metric"],
+        fig.get(f"{prefix}prices") or "cash",
+    )
+    if isinstance(values, str):
+        return None, values
+    return compute(fig["metric"], values, fig["from_year"], fig["to_year"]), ""
+
+
+def explain(fig: dict[str, str], outcome: Outcome, alternative: float | str | None) -> str:
+    """A reason that gives the numbers: ours (and what it is), theirs, then why they differ."""
+    if outcome.status == "reproduced" or not fig.get("definition"):
+        return outcome.reason
+    metric = fig["metric"]
+    parts = [
+        f"ours, {fig['definition']}: {_with_unit(outcome.computed, metric)}",
+        f"theirs: {_with_unit(float(fig['published_value']), metric)}",
+    ]
+    if fig.get("alt_definition"):
+        parts.append(f"{fig['alt_definition']}: {_with_unit(alternative, metric)}")
+    reason = outcome.reason[:1].upper() + outcome.reason[1:]
+    return "; ".join(parts) + (f". {reason}" if reason else "")
+
+
+def claim_quotes(ctx: BuildContext) -> dict[str, str]:
+    """Each claim's quote: State of the Sector 2017 and the secondary publications."""
+    quotes = {}
+    secondary = ctx.source(SECONDARY_CLAIMS).path
+    for path in (CLAIMS_CSV, secondary):
+        with path.open(newline="", encoding="utf-8") as fh:
+            quotes.update({r["claim_id"]: r["quote"] for r in csv.DictReader(fh)})
+    return quotes
+
+
 def reproduction_table(ctx: BuildContext) -> pd.DataFrame:
     with FIGURES_CSV.open(newline="", encoding="utf-8") as fh:
         figures = list(csv.DictReader(fh))
-    with CLAIMS_CSV.open(newline="", encoding="utf-8") as fh:
-        quotes = {r["claim_id"]: r["quote"] for r in csv.DictReader(fh)}
+    quotes = claim_quotes(ctx)
     rows = []
     for fig in figures:
-        values = series_values(ctx.con, fig["series"], fig["basis"], fig["metric"])
-        if isinstance(values, str):
-            computed = None
+        if fig["claim_id"] not in quotes:
+            raise ValueError(f"{FIGURES_CSV.name}: claim {fig['claim_id']!r} has no quote")
+        computed, missing = our_figure(ctx.con, fig)
+        if missing:
             outcome = (
                 compare(fig, None)
                 if fig["not_reproducible_reason"]
-                else Outcome(None, "not_reproducible", values)
+                else Outcome(None, "not_reproducible", missing)
             )
         else:
-            computed = compute(fig["metric"], values, fig["from_year"], fig["to_year"])
             outcome = compare(fig, computed)
+        alternative = our_figure(ctx.con, fig, "alt_")[0] if fig.get("alt_series") else None
         published_number = _number(
             None if fig["metric"] == "peak_year" else float(fig["published_value"])
         )
@@ -141,10 +217,12 @@ def reproduction_table(ctx: BuildContext) -> pd.DataFrame:
         rows.append(
             {
                 "claim_id": fig["claim_id"],
-                "quote": quotes.get(fig["claim_id"], ""),
+                "quote": quotes[fig["claim_id"]],
                 "metric": fig["metric"],
                 "series": fig["series"],
                 "basis": fig["basis"],
+                "prices": fig["prices"],
+                "definition": fig["definition"],
                 "from_year": fig["from_year"],
                 "to_year": fig["to_year"],
                 "published_value": fig["published_value"],
@@ -163,7 +241,8 @@ def reproduction_table(ctx: BuildContext) -> pd.DataFrame:
                     else "exact"
                 ),
                 "status": outcome.status,
-                "reason": outcome.reason,
+                "reason": explain(fig, outcome, alternative),
+                "must_reproduce": fig["must_reproduce"] == "true",
                 "citation": fig["citation"],
             }
         )
@@ -173,10 +252,11 @@ def reproduction_table(ctx: BuildContext) -> pd.DataFrame:
 
 
 def reproduction_check(ctx: BuildContext) -> list[CheckResult]:
-    """Local government figures must reproduce; any other difference must carry its reason."""
+    """Figures whose method is the publication's own must reproduce; any other difference
+    must carry its reason."""
     con = ctx.con
     lg = con.execute(
-        "SELECT claim_id, status FROM out.reproduction WHERE basis IN ('budget', 'outturn') "
+        "SELECT claim_id, status FROM out.reproduction WHERE must_reproduce "
         "AND status NOT IN ('reproduced', 'not_reproducible')"
     ).fetchall()
     unexplained = con.execute(
@@ -186,7 +266,8 @@ def reproduction_check(ctx: BuildContext) -> list[CheckResult]:
         CheckResult(
             "local_government_figures_reproduce",
             not lg,
-            "every State of the Sector local government figure is reproduced",
+            "every figure whose method is the publication's own (must_reproduce: the State of "
+            "the Sector 2017 local government figures) is reproduced",
             observed=", ".join(f"{c}: {s}" for c, s in lg) or "all reproduced",
         ),
         CheckResult(

@@ -43,28 +43,38 @@ def _series(con, table: str, value: str, where: str) -> dict[str, float]:
 
 
 def national_spend(con, path: Path) -> Path:
-    """England net current expenditure by category, budget (lines) and outturn (markers)."""
+    """England spend by category, budget (lines) and outturn (markers): cash beside real terms."""
     rows = con.execute(
-        "SELECT financial_year, basis, category, value_gbp_millions FROM out.spend_trends "
+        "SELECT financial_year, basis, category, value_gbp_millions, value_real_gbp_millions, "
+        "price_base FROM out.spend_trends "
         "WHERE category IN ('drugs', 'alcohol', 'young_people', 'adults') ORDER BY fy_start"
     ).fetchall()
     years = _years(rows)
     x = {y: i for i, y in enumerate(years)}
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    for category, (label, colour) in CATEGORY_STYLE.items():
-        budget = [(x[y], v) for y, b, c, v in rows if c == category and b == "budget"]
-        outturn = [(x[y], v) for y, b, c, v in rows if c == category and b == "outturn"]
-        if budget:
-            ax.plot(*zip(*budget, strict=True), color=colour, marker="o", ms=3, label=label)
-        if outturn:
-            ax.scatter(*zip(*outturn, strict=True), color=colour, marker="D", s=28, zorder=3)
-    ax.scatter([], [], color="grey", marker="D", s=28, label="outturn (RO3), same colours")
-    ax.set_xticks(range(len(years)), years, rotation=45, ha="right")
-    ax.set_ylabel("£ million, cash")
-    ax.set_ylim(0, 1.3 * max(r[3] for r in rows))  # headroom for the legend
-    ax.set_title("Local authority substance misuse spend, England: budget (lines) and outturn")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", ncols=3)
+    price_base = next(r[5] for r in rows if r[5])
+    top = 1.3 * max(max(r[3], r[4] or 0) for r in rows)  # headroom for the legend
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    for ax, column, unit in (
+        (axes[0], 3, "£ million, cash"),
+        (axes[1], 4, f"£ million, {price_base}"),
+    ):
+        for category, (label, colour) in CATEGORY_STYLE.items():
+            budget = [(x[r[0]], r[column]) for r in rows if r[2] == category and r[1] == "budget"]
+            outturn = [(x[r[0]], r[column]) for r in rows if r[2] == category and r[1] == "outturn"]
+            if budget:
+                ax.plot(*zip(*budget, strict=True), color=colour, marker="o", ms=3, label=label)
+            if outturn:
+                ax.scatter(*zip(*outturn, strict=True), color=colour, marker="D", s=28, zorder=3)
+        ax.set_xticks(range(len(years)), years, rotation=45, ha="right")
+        ax.set_ylabel(unit)
+        ax.set_ylim(0, top)
+        ax.grid(axis="y", alpha=0.3)
+        ax.yaxis.set_tick_params(labelleft=True)
+    axes[0].set_title("Cash (as the files print it)", fontsize=10)
+    axes[1].set_title(f"Real terms: {price_base}", fontsize=10)
+    axes[0].scatter([], [], color="grey", marker="D", s=28, label="outturn (RO3), same colours")
+    axes[0].legend(fontsize=8, loc="upper left", ncols=2)
+    fig.suptitle("Local authority substance misuse spend, England: budget (lines) and outturn")
     return _finish(fig, path)
 
 

@@ -59,10 +59,12 @@ def _table(columns: list[str], rows: list[tuple], *, numeric: set[int] = frozens
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _reproduction(con) -> tuple[str, dict[str, int]]:
+def _reproduction(con, secondary: bool) -> tuple[str, dict[str, int]]:
+    """The State of the Sector rows (no `definition`), or the other publications' rows."""
     rows = con.execute(
         "SELECT claim_id, quote, published_value, computed_value, difference, status, reason "
-        "FROM out.reproduction ORDER BY rowid"
+        "FROM out.reproduction WHERE (definition <> '') = ? ORDER BY rowid",
+        [secondary],
     ).fetchall()
     counts: dict[str, int] = {}
     body = []
@@ -112,7 +114,8 @@ def write_html_report(con, reports_dir: Path) -> Path:
     reports_dir.mkdir(parents=True, exist_ok=True)
     for name, draw in CHARTS.items():
         draw(con, reports_dir / name)
-    reproduction, counts = _reproduction(con)
+    reproduction, counts = _reproduction(con, secondary=False)
+    secondary, secondary_counts = _reproduction(con, secondary=True)
     head = _headline(con)
     (a_year, a_value, a_change, a_pct) = head["adults"]
     (p_year, p_people, p_pct) = head["people"]
@@ -130,9 +133,12 @@ def write_html_report(con, reports_dir: Path) -> Path:
         "SELECT count(*), count(*) FILTER (success) FROM checks.validation_results"
     ).fetchone()
     order = ["reproduced", "differs", "not_reproducible"]
-    status_text = ", ".join(
-        f"{counts[s]} {s.replace('_', ' ')}" for s in sorted(counts, key=order.index)
-    )
+
+    def status_text(counts: dict[str, int]) -> str:
+        return ", ".join(
+            f"{counts[s]} {s.replace('_', ' ')}" for s in sorted(counts, key=order.index)
+        )
+
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -158,10 +164,12 @@ adult spend by {-threshold:.0f}% or more</div></div>
 </div>
 
 <h2>National spend by category</h2>
-<img src="national_spend.png" alt="England substance misuse spend by category, budget and outturn">
-<p class="note">Net current expenditure, £ million, cash. Budgets (RA) every year but 2022-23,
-which is not held; outturn (RO3) for 2013-14 and from 2022-23. 2023-24 budget is the sum of
-councils (that file has no ENGLAND row).</p>
+<img src="national_spend.png" alt="England substance misuse spend by category, budget and
+outturn, in cash and in 2024-25 prices">
+<p class="note">Net current expenditure, £ million: cash on the left, 2024-25 prices on the right
+(HM Treasury GDP deflator; <code>real_terms(value, year, base_year)</code> re-bases).
+Budgets (RA) every year but 2022-23, which is not held; outturn (RO3) for 2013-14 and from
+2022-23. 2023-24 budget is the sum of councils (that file has no ENGLAND row).</p>
 
 <h2>Treatment numbers against spend</h2>
 <img src="treatment_against_spend.png" alt="Index of spend and people in treatment">
@@ -182,8 +190,13 @@ series in <code>out.treatment_trends</code> and is never joined to it.</p>
 are compared only within their own years (<code>out.la_disinvestment</code>).</p>
 
 <h2>Reproducing <i>State of the Sector 2017</i></h2>
-<p>{html.escape(status_text)}.</p>
+<p>{html.escape(status_text(counts))}.</p>
 {reproduction}
+
+<h2>Figures from other publications</h2>
+<p>{html.escape(status_text(secondary_counts))}. Each is compared with the nearest figure we
+hold, in the same years and prices; the reason says what ours is and how theirs differs.</p>
+{secondary}
 
 <p class="note">Sources: MHCLG local authority revenue expenditure and financing (Open
 Government Licence v3.0); OHID/PHE NDTMS; ONS mid-year estimates; Ministry of Justice figures
