@@ -17,8 +17,15 @@ import pyarrow as pa
 from pipeline.errors import CrosswalkError, LayoutError
 from pipeline.extract import extract_sheet
 from pipeline.fetch import Resolved
-from pipeline.layouts import normalise, read_table, service_lines, sheet_layouts, vocabulary
-from pipeline.workbook import read_sheets
+from pipeline.layouts import (
+    dta_variables,
+    normalise,
+    read_table,
+    service_lines,
+    sheet_layouts,
+    vocabulary,
+)
+from pipeline.workbook import read_dta_grid, read_sheets
 
 FAMILY = "mhclg_revenue"
 # Public health substance misuse columns: printed "Substance misuse - ..." or asset ids phsbs*.
@@ -36,6 +43,12 @@ class ColumnRef:
     column_number: int
     printed_label: str
     asset_id: str
+    label_key: str = ""
+    name: str = ""  # the variable name, in a Stata copy
+
+    @property
+    def where(self) -> str:
+        return f"variable {self.name}" if self.name else f"column {self.column_number}"
 
 
 def _constant(value: str, length: int) -> pa.DictionaryArray:
@@ -54,16 +67,31 @@ def extract_source(resolved: Resolved) -> tuple[pa.Table, list[ColumnRef]]:
             f"no layout rows for source {src.id!r} in pipeline/layouts/mhclg_sheets.csv",
             file=src.file_name,
         )
-    grids = read_sheets(
-        resolved.path, src.kind, [lay.sheet for lay in layouts], encoding=layouts[0].encoding
-    )
+    if src.kind == "dta":
+        grids = {
+            layouts[0].sheet: read_dta_grid(
+                resolved.path, dta_variables(src.id), file_name=src.file_name
+            )
+        }
+    else:
+        grids = read_sheets(
+            resolved.path, src.kind, [lay.sheet for lay in layouts], encoding=layouts[0].encoding
+        )
     vocab = vocabulary()
     tables, refs = [], []
     for lay in layouts:
         sheet = extract_sheet(grids[lay.sheet], lay, vocab, file=src.file_name)
         tables.append(sheet.cells)
         refs += [
-            ColumnRef(src.file_name, lay.sheet, c.index + 1, c.printed_label, c.asset_id)
+            ColumnRef(
+                src.file_name,
+                lay.sheet,
+                c.index + 1,
+                c.printed_label,
+                c.asset_id,
+                c.label_key,
+                c.name,
+            )
             for c in sheet.columns
         ]
     cells = pa.concat_tables(tables)
@@ -91,14 +119,14 @@ def check_crosswalk(columns: Iterable[ColumnRef]) -> None:
     lines = service_lines()
     by_asset = {line.asset_id: line for line in lines.values() if line.asset_id}
     for col in columns:
-        label = normalise(col.printed_label)
+        label = col.label_key or normalise(col.printed_label)
         stem = asset_stem(col.asset_id)
         by_label = lines.get(label)
         is_substance = SUBSTANCE_LABEL.match(label) or SUBSTANCE_ASSET.match(stem)
         where = {
             "file": col.file_name,
             "sheet": col.sheet or None,
-            "cell": f"column {col.column_number}",
+            "cell": col.where,
         }
         if is_substance and (by_label is None or by_label.status != "mapped"):
             raise CrosswalkError(

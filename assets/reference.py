@@ -38,7 +38,9 @@ def sources_table(ctx: BuildContext) -> pd.DataFrame:
 
 
 def authority_classes_table(_ctx: BuildContext) -> pd.DataFrame:
-    return pd.DataFrame(read_table("authority_classes.csv"))
+    table = pd.DataFrame(read_table("authority_classes.csv"))
+    table["has_public_health_duties"] = table["has_public_health_duties"] == "true"
+    return table
 
 
 def england_row_tolerance_table(_ctx: BuildContext) -> pd.DataFrame:

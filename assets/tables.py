@@ -10,6 +10,7 @@ from assets import (
     ons_population,
     reference,
     reproduction,
+    written_answers,
 )
 from assets.trends import SQL_TABLES, TREATMENT_TABLES
 from pipeline.graph import BuildContext, TableCheck, TableSpec
@@ -57,6 +58,14 @@ TABLES: tuple[TableSpec, ...] = (
         after_sql="macros/real_terms.sql",
         primary_key=("series", "financial_year"),
         checks=(TableCheck("deflator_series_agree", deflators.series_agree),),
+    ),
+    TableSpec(
+        name="raw.parliament__la_substance_misuse_outturn",
+        description="England RO3 outturn 2016-17 to 2018-19 by substance misuse line, from the "
+        "written answer of 19 February 2020, as answered.",
+        build=lambda ctx: written_answers.outturn_lines(ctx.source(written_answers.SOURCE_ID)),
+        primary_key=("financial_year", "canonical_line"),
+        checks=(TableCheck("total_equals_lines", written_answers.total_equals_lines),),
     ),
     *SQL_TABLES,
     TableSpec(

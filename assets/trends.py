@@ -56,7 +56,12 @@ SQL_TABLES = (
         name="out.spend_trends",
         description="England net current expenditure by category, cash terms (£ million), "
         "with change since 2013-14 and the peak year.",
-        deps=("core.england_substance_misuse_spend", DEFLATOR),
+        deps=(
+            "core.england_substance_misuse_spend",
+            "core.la_substance_misuse_spend",
+            "raw.parliament__la_substance_misuse_outturn",
+            DEFLATOR,
+        ),
         sql="out/spend_trends.sql",
         primary_key=("financial_year", "basis", "category"),
         checks=(

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import LayoutError
-from pipeline.layouts import SheetLayout, Vocabulary, normalise
+from pipeline.layouts import SheetLayout, Vocabulary, label_key, normalise
 from pipeline.workbook import Grid
 
 ANCHOR = "e-code"
@@ -55,6 +55,8 @@ class ValueColumn:
     section: str
     form_line: int | None
     asset_id: str
+    label_key: str = ""  # the crosswalk key (a label cut by a copy resolved to its full form)
+    name: str = ""  # the column's variable name, where the file has one (a Stata copy)
 
 
 def find_header_row(grid: Grid, *, file: str, sheet: str) -> int:
@@ -127,6 +129,7 @@ def classify_columns(
     )
     lines = _row(grid, hdr + off.line_row_offset) if off.line_row_offset is not None else []
     assets = _row(grid, hdr + off.asset_row_offset) if off.asset_row_offset is not None else []
+    names = _row(grid, hdr + off.name_row_offset) if off.name_row_offset is not None else []
     columns: list[ValueColumn] = []
     seen_value_column = False
     for j in range(width):
@@ -183,6 +186,14 @@ def classify_columns(
                 section=sections[j].strip("* ").strip() if sections[j] else "",
                 form_line=int(line_text) if line_text.isdigit() else None,
                 asset_id=_text(assets[j]) if j < len(assets) else "",
+                # the label as held, untrimmed: its length tells whether a copy cut it
+                label_key=_label_key(
+                    header[j] if layout.label_style == "single" else service,
+                    layout,
+                    file=file,
+                    cell=cell_ref(hdr, j),
+                ),
+                name=_text(names[j]) if j < len(names) else "",
             )
         )
     if "ecode" not in roles or "la_name" not in roles:
@@ -200,6 +211,38 @@ def classify_columns(
             cell=cell_ref(hdr, 0),
         )
     return roles, columns, spacers
+
+
+def _label_key(printed: str, layout: SheetLayout, *, file: str, cell: str) -> str:
+    from pipeline.errors import CrosswalkError
+
+    try:
+        return label_key(printed, layout.label_limit)
+    except CrosswalkError as exc:
+        raise CrosswalkError(
+            exc.message, file=file, sheet=layout.sheet or None, cell=cell
+        ) from None
+
+
+def imputed_column(
+    grid: Grid, hdr: int, roles: dict[str, int], layout: SheetLayout, *, file: str
+) -> int | None:
+    """The column that marks imputed authorities: by its header label, or "+N" from E-code."""
+    spec = layout.imputed_column
+    if not spec:
+        return None
+    if spec.startswith("+"):
+        return roles["ecode"] + int(spec[1:])
+    for j, value in enumerate(grid[hdr]):
+        if isinstance(value, str) and normalise(value) == normalise(spec):
+            return j
+    raise LayoutError(
+        f"column {spec!r} (the imputed-figures flag in pipeline/layouts/mhclg_sheets.csv) "
+        "not found on the header row",
+        file=file,
+        sheet=layout.sheet or None,
+        cell=cell_ref(hdr, 0),
+    )
 
 
 def _has_number(row: list[object], cols: list[int]) -> bool:
@@ -372,6 +415,16 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
         j = roles.get(role)
         return [_text(grid[i][j]) if j is not None and j < len(grid[i]) else "" for i, _ in rows]
 
+    # Whether the file marks an authority's figures as imputed: NULL where it says nothing.
+    flag_col = imputed_column(grid, hdr, roles, layout, file=file)
+    if flag_col is not None:
+        roles["imputed_flag"] = flag_col
+    flags = ident("imputed_flag")
+    imputed = pa.array(
+        [None if flag_col is None else f == layout.imputed_marker != "" for f in flags],
+        type=pa.bool_(),
+    )
+
     # Per-column and per-row strings are stored once each (Arrow dictionaries), not per cell.
     col_of_cell = np.tile(np.arange(n_cols, dtype=np.int32), n_rows)
     row_of_cell = np.repeat(np.arange(n_rows, dtype=np.int32), n_cols)
@@ -402,7 +455,7 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
             "cell": pc.binary_join_element_wise(letters, row_numbers.cast(pa.string()), ""),
             "section": per_col([c.section for c in columns]),
             "printed_label": per_col([c.printed_label for c in columns]),
-            "label_key": per_col([normalise(c.printed_label) for c in columns]),
+            "label_key": per_col([c.label_key for c in columns]),
             "form_line": pa.array([c.form_line for c in columns], type=pa.int32()).take(by_col),
             "asset_id": per_col([c.asset_id for c in columns]),
             "measure_label": per_col([c.measure_label for c in columns]),
@@ -412,6 +465,8 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
             "la_name": per_row(ident("la_name")),
             "la_class_printed": per_row(ident("la_class")),
             "row_kind": per_row([k for _, k in rows]),
+            "imputed_flag": per_row(flags),
+            "is_imputed": imputed.take(pa.array(row_of_cell)),
             "value": pa.array(values, mask=not_number),
             "marker": pa.DictionaryArray.from_arrays(
                 pa.array(marker_index, mask=is_number), pa.array(marker_values, type=pa.string())

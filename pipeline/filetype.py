@@ -13,6 +13,7 @@ from pipeline.errors import SourceError
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (BIFF in an OLE2 container)
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx and .ods
+STATA_MAGIC = b"<stata_dta>"  # Stata 13 and later (.dta formats 117-119)
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 # An honest MHCLG workbook unpacks to a few tens of MB; far above that is a bomb.
@@ -28,13 +29,15 @@ def describe_head(head: bytes) -> str:
         return "a legacy Excel (.xls) file"
     if head.startswith(ZIP_MAGIC):
         return "a zip archive"
+    if head.startswith(STATA_MAGIC):
+        return "a Stata .dta file"
     if not head:
         return "an empty file"
     return "unrecognised bytes"
 
 
 def check_kind(path: Path, kind: str, *, label: str | None = None) -> None:
-    """Raise SourceError unless `path` holds a file of `kind` (xls, xlsx, ods or csv)."""
+    """Raise SourceError unless `path` holds a file of `kind` (xls, xlsx, ods, csv or dta)."""
     name = label or path.name
     with path.open("rb") as fh:
         head = fh.read(4096)
@@ -46,6 +49,9 @@ def check_kind(path: Path, kind: str, *, label: str | None = None) -> None:
         if not head.startswith(ZIP_MAGIC):
             raise SourceError(f"expected a .{kind} workbook (zip), found {seen}", file=name)
         check_zip(path, kind, label=name)
+    elif kind == "dta":
+        if not head.startswith(STATA_MAGIC):
+            raise SourceError(f"expected a Stata .dta file (Stata 13+), found {seen}", file=name)
     elif kind == "csv":
         if seen == "an HTML page" or b"\x00" in head:
             raise SourceError(f"expected a CSV text file, found {seen}", file=name)

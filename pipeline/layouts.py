@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.config import LAYOUTS_DIR
+from pipeline.errors import CrosswalkError
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
@@ -49,6 +50,10 @@ class SheetLayout:
     asset_row_offset: int | None
     has_england_row: bool
     encoding: str
+    name_row_offset: int | None = None  # a row of column (variable) names, for messages
+    label_limit: int | None = None  # labels cut at this many characters by a copy
+    imputed_column: str = ""  # the column marking imputed authorities: a label, or "+N"
+    imputed_marker: str = ""  # what marks one; empty: the column marks none
 
 
 @cache
@@ -67,6 +72,10 @@ def sheet_layouts() -> dict[str, tuple[SheetLayout, ...]]:
             asset_row_offset=_int_or_none(row["asset_row_offset"]),
             has_england_row=row["has_england_row"] == "true",
             encoding=row["encoding"],
+            name_row_offset=_int_or_none(row["name_row_offset"]),
+            label_limit=_int_or_none(row["label_limit"]),
+            imputed_column=row["imputed_column"],
+            imputed_marker=row["imputed_marker"],
         )
         out.setdefault(layout.source_id, []).append(layout)
     return {k: tuple(v) for k, v in out.items()}
@@ -113,4 +122,36 @@ def service_lines() -> dict[str, ServiceLine]:
             asset_id=r["asset_id"],
         )
         for r in read_table("service_lines.csv")
+    }
+
+
+def label_key(printed: str, limit: int | None = None) -> str:
+    """The crosswalk key of a printed label.
+
+    A label held at exactly `limit` characters was cut by the copy that holds it (Stata keeps
+    80): it maps to the one crosswalk label it begins, or stays as it is (and a substance
+    misuse label that maps nowhere is then an error). Two crosswalk lines it could begin are
+    an error: a cut label must still map exactly.
+    """
+    key = normalise(printed)
+    if limit is None or len(printed) < limit or key in service_lines():
+        return key
+    lines = service_lines()
+    starts = sorted({k for k in lines if k.startswith(key)})
+    canonical = {lines[k].canonical_line for k in starts}
+    if len(canonical) > 1:
+        raise CrosswalkError(
+            f"label {printed!r}, cut at {limit} characters, could be any of {starts}: "
+            "a cut label must map to one line of pipeline/layouts/service_lines.csv"
+        )
+    return starts[0] if starts else key
+
+
+@cache
+def dta_variables(source_id: str) -> dict[str, tuple[str, bool]]:
+    """variable -> (header to use, keep) for a Stata copy (pipeline/layouts/dta_variables.csv)."""
+    return {
+        r["variable"]: (r["header"], r["keep"] == "true")
+        for r in read_table("dta_variables.csv")
+        if r["source_id"] == source_id
     }

@@ -1,8 +1,10 @@
-"""Read a spreadsheet sheet (or a CSV) into a grid of Python values.
+"""Read a spreadsheet sheet (or a CSV, or a Stata copy) into a grid of Python values.
 
 python-calamine (Rust) reads .xls, .xlsx and .ods in one fast pass and does not expand XML
 entities, which is why it is the reader here; CSV goes through the standard library with
-numbers written as text ("1,217") turned into floats.
+numbers written as text ("1,217") turned into floats. A Stata .dta copy of a sheet is read
+with pandas into the same grid: variable names on the first row, labels (the printed column
+labels) on the second, values as the copy holds them (text as printed, markers kept).
 """
 
 from __future__ import annotations
@@ -85,3 +87,45 @@ def _csv_value(text: str) -> object:
     if _NUMBER_TEXT.match(stripped):
         return float(stripped.replace(",", ""))
     return text
+
+
+def read_dta_grid(path: Path, variables: dict[str, tuple[str, bool]], *, file_name: str) -> Grid:
+    """A Stata copy of one sheet as a grid: [variable names], [headers], then one row per record.
+
+    `variables` gives, for the variables whose labels cannot be used (swapped or added by the
+    copy), the header to use and whether to keep the variable; every other header is the
+    variable's label. A listed variable missing from the file is a LayoutError naming it.
+    """
+    import pandas as pd
+    from pandas.io.stata import StataReader
+
+    try:
+        with StataReader(path) as reader:
+            labels = reader.variable_labels()
+            frame = reader.read(convert_categoricals=False)
+    except Exception as exc:  # pandas raises several types for a truncated or damaged file
+        raise LayoutError(f"cannot read the Stata file ({exc})", file=file_name) from exc
+    missing = [v for v in variables if v not in frame.columns]
+    if missing:
+        raise LayoutError(
+            f"variable(s) {missing} not found (expected by pipeline/layouts/dta_variables.csv); "
+            f"the file has {len(frame.columns)} variables starting {list(frame.columns[:8])}",
+            file=file_name,
+        )
+    kept = [v for v in frame.columns if variables.get(v, ("", True))[1]]
+    names: list[object] = list(kept)
+    headers: list[object] = [variables[v][0] if v in variables else labels.get(v, "") for v in kept]
+    grid: Grid = [names, headers]
+    columns = [frame[v].tolist() for v in kept]
+    for i in range(len(frame)):
+        row = []
+        for col in columns:
+            value = col[i]
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                row.append("")
+            elif isinstance(value, str):
+                row.append(_csv_value(value))
+            else:
+                row.append(float(value))
+        grid.append(row)
+    return grid

@@ -350,13 +350,23 @@ def other_entry(sid: str, family: str, path: Path, kind: str, mirror_path: str) 
     )
 
 
+# Generated in place of a vendored source: the written answer's outturn years would have no
+# 2013-14 outturn base in the generated mirror, which holds budgets only.
+REPLACED = {"published_pq_2020_outturn": "published/written_answer_generated.csv"}
+WRITTEN_ANSWER_HEADER = "financial_year,canonical_line,value_gbp_thousands,basis,source,note\n"
+
+
 def vendored_entries() -> list[str]:
     """The transcribed figures committed in data_raw/published, as the real registry lists them."""
     import tomli_w
 
     from pipeline.sources import load_sources
 
-    return [tomli_w.dumps({"source": [vars(s)]}) for s in load_sources() if s.vendored_path]
+    return [
+        tomli_w.dumps({"source": [vars(s)]})
+        for s in load_sources()
+        if s.vendored_path and s.id not in REPLACED
+    ]
 
 
 def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = None) -> Path:
@@ -405,4 +415,10 @@ def write_registry(root: Path, urls: dict[str, str] | None = None) -> None:
         ),
         *vendored_entries(),
     ]
+    for sid, relative in REPLACED.items():
+        path = mirror / relative
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(WRITTEN_ANSWER_HEADER, encoding="utf-8")  # an answer for no year
+        entries.append(other_entry(sid, "published", path, "csv", relative))
     (root / "sources.toml").write_text("\n".join(entries), encoding="utf-8")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-
 import duckdb
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipeline.config import DATA_RAW_DIR
 from pipeline.layouts import normalise, service_lines
 from pipeline.sources import sources_by_family
 
@@ -144,22 +141,6 @@ def test_prison_claims_say_what_source_is_missing(mirror_lake):
         ).fetchall()
     assert len(rows) == 2
     assert all(s == "not_reproducible" and "Ministry of Justice" in r for s, r in rows)
-
-
-def test_outturn_agrees_with_the_parliamentary_answer_where_years_overlap(mirror_lake):
-    """An independent check on outturn: the 2020 written answer covers 2016-17 to 2018-19,
-    years the mirror has no RO3 file for, so the overlap is empty today and the test says so."""
-    path = DATA_RAW_DIR / "published" / "parliamentary_answer_2020_la_substance_misuse_outturn.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        answer_years = {r["financial_year"] for r in csv.DictReader(fh)}
-    with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
-        ours = {
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT financial_year FROM out.spend_trends WHERE basis = 'outturn'"
-            ).fetchall()
-        }
-    assert answer_years & ours == set()
 
 
 def test_line_348_and_safeguarding_never_in_core(mirror_lake):

@@ -3,6 +3,9 @@
 -- 2016-17, RO3 2013-14) come from the latest file that prints both codes for that E-code.
 -- A printed "ONS code" that is not a GSS code (Lee Valley Regional Park Authority has none and
 -- MHCLG prints its E-code there) is treated as absent; raw keeps what was printed.
+-- is_imputed: true where the file marks the authority's figures as imputed or synthetic, false
+-- where the file has such a mark and this authority lacks it, NULL where the file says nothing
+-- (pipeline/layouts/mhclg_sheets.csv, imputed_column).
 WITH gss AS (
     SELECT *, CASE WHEN regexp_full_match(ons_code, 'E\d{8}') THEN ons_code END AS gss_code
     FROM raw.mhclg__revenue_cells
@@ -27,6 +30,7 @@ SELECT
     s.category,
     c.value AS value_gbp_thousands,
     nullif(c.marker, '') AS marker,
+    c.is_imputed,
     c.source_id,
     c.sheet,
     c.cell
