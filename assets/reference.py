@@ -49,4 +49,6 @@ def england_row_tolerance_table(_ctx: BuildContext) -> pd.DataFrame:
 
 
 def reorganisations_table(_ctx: BuildContext) -> pd.DataFrame:
-    return pd.DataFrame(read_table("reorganisations.csv"))
+    table = pd.DataFrame(read_table("reorganisations.csv"))
+    table["same_area"] = table["same_area"] == "true"
+    return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assets import (
+    areas,
     deflators,
     mhclg_revenue,
     moj_prisons,
@@ -117,6 +118,28 @@ TABLES: tuple[TableSpec, ...] = (
         "(pipeline/layouts/reorganisations.csv).",
         build=reference.reorganisations_table,
         primary_key=("ons_code",),
+    ),
+    TableSpec(
+        name="reference.stable_areas",
+        description="Every authority that ever printed a public health figure (E-code and ONS "
+        "code) and the stable area its series belongs to, with the rule that put it there.",
+        deps=("core.la_substance_misuse_spend", "raw.ons__ltla_utla_lookup_2023"),
+        build=areas.stable_areas,
+        primary_key=("ecode",),
+    ),
+    TableSpec(
+        name="out.area_spend_trends",
+        description="Net current expenditure per stable area, year, basis and category: an "
+        "unbroken series from 2013-14, cash and 2024-25 prices, coverage, population, per head.",
+        deps=("reference.stable_areas", "reference.gdp_deflator", "raw.ons__mye4"),
+        sql="out/area_spend_trends.sql",
+        primary_key=("area_code", "financial_year", "basis", "category"),
+        checks=(
+            TableCheck("money_conserved", areas.money_conserved),
+            deflators.real_terms_cover(
+                "out.area_spend_trends", (("value_gbp_thousands", "value_real_gbp_thousands"),)
+            ),
+        ),
     ),
     *TREATMENT_TABLES,
     TableSpec(

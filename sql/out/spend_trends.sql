@@ -48,8 +48,8 @@ council_lines AS (
     SELECT c.financial_year, c.basis, c.ecode, any_value(c.la_name) AS la_name, k.category,
         bool_and(c.value_gbp_thousands IS NOT NULL) AS reported
     FROM core.la_substance_misuse_spend AS c
-    JOIN reference.authority_classes AS cls
-        ON cls.la_class = c.la_class AND cls.has_public_health_duties
+    JOIN (SELECT DISTINCT la_class, has_public_health_duties FROM reference.authority_classes)
+        AS cls ON cls.la_class = c.la_class AND cls.has_public_health_duties
     CROSS JOIN (VALUES ('drugs'), ('alcohol'), ('young_people'), ('adults'),
         ('all_substance_misuse')) AS k(category)
     WHERE c.measure = 'net_current_expenditure'
