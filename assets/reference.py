@@ -52,3 +52,10 @@ def reorganisations_table(_ctx: BuildContext) -> pd.DataFrame:
     table = pd.DataFrame(read_table("reorganisations.csv"))
     table["same_area"] = table["same_area"] == "true"
     return table
+
+
+def suspect_value_rules_table(_ctx: BuildContext) -> pd.DataFrame:
+    """The suspect-value rules' parameters, each with why it is set where it is."""
+    frame = pd.read_csv(EXPECTATIONS_DIR / "suspect_value_rules.csv", dtype=str)
+    frame["value"] = frame["value"].astype(float)
+    return frame

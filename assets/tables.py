@@ -141,6 +141,21 @@ TABLES: tuple[TableSpec, ...] = (
             ),
         ),
     ),
+    TableSpec(
+        name="reference.suspect_value_rules",
+        description="The rules that flag implausible figures, their parameters and why each "
+        "is set where it is (expectations/suspect_value_rules.csv).",
+        build=reference.suspect_value_rules_table,
+        primary_key=("rule", "parameter"),
+    ),
+    TableSpec(
+        name="out.suspect_values",
+        description="Figures implausible against the council's own series or its other lines, "
+        "with the rule and the reason in numbers; they stay in core unaltered.",
+        deps=("out.la_spend_trends", "reference.suspect_value_rules", "reference.stable_areas"),
+        sql="out/suspect_values.sql",
+        primary_key=("ecode", "financial_year", "basis", "category", "canonical_line", "rule"),
+    ),
     *TREATMENT_TABLES,
     TableSpec(
         name="out.reproduction",

@@ -93,11 +93,12 @@ SQL_TABLES = (
     ),
     TableSpec(
         name="out.la_disinvestment",
-        description="Per council, basis and category: first and latest spend, change in £ and "
-        "%, change since its own peak, rank and a large-fall flag; reorganised councils marked.",
-        deps=("out.la_spend_trends", "reference.reorganisations"),
+        description="Per stable area, basis and category: baseline and latest spend, change in "
+        "£ and %, cash and real, since its own peak, rank and a large-fall flag; never across "
+        "a suspect figure.",
+        deps=("out.area_spend_trends", "out.suspect_values", "reference.stable_areas"),
         sql="out/la_disinvestment.sql",
-        primary_key=("basis", "category", "ecode"),
+        primary_key=("basis", "category", "area_code"),
     ),
 )
 
@@ -144,17 +145,17 @@ TREATMENT_TABLES = (
     ),
     TableSpec(
         name="out.la_spend_per_head",
-        description="Council substance misuse spend per resident (£, cash) for councils on "
-        "April 2023 boundaries.",
-        deps=("out.la_spend_trends", "raw.ons__mye4", "raw.ons__ltla_utla_lookup_2023"),
+        description="Substance misuse spend per resident (£, cash and 2024-25 prices) for every "
+        "council stable area, reorganised councils included as their exact unions.",
+        deps=("out.area_spend_trends",),
         sql="out/la_spend_per_head.sql",
-        primary_key=("financial_year", "basis", "ecode", "category"),
+        primary_key=("financial_year", "basis", "area_code", "category"),
     ),
     TableSpec(
         name="out.la_spend_per_head_unmatched",
-        description="Councils with spend but no per-head figure (reorganised before April "
-        "2023), with the reason.",
-        deps=("out.la_spend_trends", "raw.ons__ltla_utla_lookup_2023", "reference.reorganisations"),
+        description="Authorities with spend but no per-head figure under their own code, and "
+        "the area their money is counted in instead.",
+        deps=("reference.stable_areas", "reference.reorganisations"),
         sql="out/la_spend_per_head_unmatched.sql",
         primary_key=("ecode",),
     ),

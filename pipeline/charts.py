@@ -156,7 +156,7 @@ def council_changes(con, path: Path) -> Path:
     ax.set_xlabel(f"change in adult substance misuse budget, {first} to {latest}, % (cash)")
     ax.set_ylabel("councils")
     ax.set_title(
-        f"{len(changes)} councils present throughout: {sum(c < 0 for c in changes)} cut, "
+        f"{len(changes)} comparable council areas: {sum(c < 0 for c in changes)} cut, "
         f"{falls} by a quarter or more"
     )
     ax.legend(fontsize=8)

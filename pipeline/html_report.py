@@ -121,7 +121,7 @@ def write_html_report(con, reports_dir: Path) -> Path:
     (p_year, p_people, p_pct) = head["people"]
     (n_falls, n_councils, threshold) = head["falls"]
     largest = con.execute(
-        "SELECT fall_rank, la_name, first_value_gbp_thousands, latest_value_gbp_thousands, "
+        "SELECT fall_rank, area_name, first_value_gbp_thousands, latest_value_gbp_thousands, "
         "change_pct FROM out.la_disinvestment WHERE basis = 'budget' AND category = 'adults' "
         "AND fall_rank <= 10 ORDER BY fall_rank"
     ).fetchall()
@@ -186,8 +186,11 @@ series in <code>out.treatment_trends</code> and is never joined to it.</p>
             numeric={0, 2, 3, 4},
         )
     }
-<p class="note">Councils present in every budget year and not reorganised; reorganised councils
-are compared only within their own years (<code>out.la_disinvestment</code>).</p>
+<p class="note">Council areas with a figure in every budget year and no suspect figure at either
+end; reorganised councils are compared as their stable areas (Dorset with BCP,
+Northamptonshire, Cumbria), and an area whose early figures a rule flags is compared from its
+first unflagged year and not ranked (<code>out.la_disinvestment</code>,
+<code>out.suspect_values</code>).</p>
 
 <h2>Reproducing <i>State of the Sector 2017</i></h2>
 <p>{html.escape(status_text(counts))}.</p>

@@ -39,50 +39,77 @@ def test_largest_falls_are_the_ten_steepest_comparable_councils(mirror_lake):
     assert [r[0] for r in rows] == list(range(1, 11))
     pct = [r[columns.index("change_pct")] for r in rows]
     assert pct == sorted(pct) and all(p < -25 for p in pct)
-    # independently: the steepest fall among councils in both 2013-14 and 2023-24 budgets
+    # independently, from core and the area map: the steepest fall between the 2013-14 and
+    # 2023-24 budgets among areas whose members printed every adult line both years and
+    # have no adult figure flagged in either year
     with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
         steepest = con.execute(
             """
             WITH a AS (
-                SELECT ecode, ons_code, la_name, fy_start, value_gbp_thousands AS v
-                FROM out.la_spend_trends
-                WHERE basis = 'budget' AND category = 'adults' AND value_gbp_thousands IS NOT NULL
+                SELECT s.area_code, any_value(s.area_name) AS area_name, c.fy_start,
+                    sum(c.value_gbp_thousands) AS v,
+                    bool_and(c.value_gbp_thousands IS NOT NULL) AS complete
+                FROM core.la_substance_misuse_spend c
+                JOIN reference.stable_areas s USING (ecode)
+                JOIN reference.authority_classes k ON k.printed_class = c.la_class
+                WHERE c.basis = 'budget' AND c.category IN ('drugs', 'alcohol')
+                    AND c.measure = 'net_current_expenditure' AND s.area_kind = 'council'
+                    AND (k.has_public_health_duties OR c.value_gbp_thousands <> 0)
+                    AND c.fy_start IN (2013, 2023)
+                GROUP BY ALL
+            ),
+            flagged AS (
+                -- a swap between drugs and alcohol leaves the adult total right
+                SELECT DISTINCT area_code FROM out.suspect_values v
+                WHERE basis = 'budget' AND category IN ('drugs', 'alcohol')
+                    AND fy_start IN (2013, 2023)
+                    AND NOT (rule = 'swapped_lines' AND (
+                        SELECT count(DISTINCT category) FROM out.suspect_values w
+                        WHERE w.ecode = v.ecode AND w.basis = v.basis
+                            AND w.fy_start = v.fy_start AND w.rule = 'swapped_lines'
+                            AND w.category IN ('drugs', 'alcohol')) = 2)
             )
-            SELECT f.la_name, 100 * (l.v - f.v) / f.v AS pct
-            FROM a f JOIN a l ON l.ecode = f.ecode AND f.fy_start = 2013 AND l.fy_start = 2023
-            WHERE f.v > 0 AND f.ons_code NOT IN (
-                SELECT ons_code FROM reference.reorganisations
-                UNION ALL
-                SELECT unnest(string_split(successor_ons_codes, ';'))
-                FROM reference.reorganisations)
+            SELECT f.area_name, 100 * (l.v - f.v) / f.v AS pct
+            FROM a f JOIN a l ON l.area_code = f.area_code AND f.fy_start = 2013
+                AND l.fy_start = 2023
+            WHERE f.v > 0 AND f.complete AND l.complete
+                AND f.area_code NOT IN (SELECT area_code FROM flagged)
             ORDER BY pct LIMIT 1
             """
         ).fetchone()
-    assert rows[0][columns.index("la_name")] == steepest[0]
+    assert rows[0][columns.index("area_name")] == steepest[0]
     assert rows[0][columns.index("change_pct")] == pytest.approx(steepest[1], abs=0.05)
 
 
-def test_reorganised_councils_are_marked_and_never_ranked(mirror_lake):
+def test_reorganised_councils_are_compared_as_their_stable_areas(mirror_lake):
     with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
         rows = con.execute(
-            "SELECT la_name, first_year, latest_year, fall_rank, reorganisation "
-            "FROM out.la_disinvestment WHERE basis = 'budget' AND category = 'adults' "
-            "AND is_reorganised ORDER BY la_name, first_year"
+            "SELECT area_code, area_name, first_year, latest_year, fall_rank, is_comparable, "
+            "comparability_note, reorganisation FROM out.la_disinvestment "
+            "WHERE basis = 'budget' AND category = 'adults' AND is_reorganised"
         ).fetchall()
         unmarked = con.execute(
             "SELECT count(*) FROM out.la_disinvestment "
             "WHERE is_reorganised = (reorganisation IS NULL)"
         ).fetchone()[0]
-    by_name = {(r[0], r[1]): r for r in rows}
-    old = by_name[("Northamptonshire", "2013-14")]
-    assert old[2] == "2020-21" and old[3] is None and "abolished from 2021-22" in old[4]
-    new = by_name[("North Northamptonshire", "2021-22")]
-    assert new[3] is None and "successor to Northamptonshire County Council" in new[4]
-    assert (
-        "successor to Bournemouth and Poole"
-        in by_name[("Bournemouth, Christchurch & Poole", "2019-20")][4]
-    )
-    assert all(r[3] is None for r in rows)
+        councils = con.execute(
+            "SELECT count(DISTINCT area_code) FROM reference.stable_areas "
+            "WHERE area_kind = 'council'"
+        ).fetchone()[0]
+        compared = con.execute(
+            "SELECT count(*) FROM out.la_disinvestment WHERE basis = 'budget' "
+            "AND category = 'adults'"
+        ).fetchone()[0]
+    by_code = {r[0]: r for r in rows}
+    northants = by_code["E10000021"]
+    assert northants[1] == "Northamptonshire" and northants[2:4] == ("2013-14", "2023-24")
+    assert "North Northamptonshire" in northants[7] and "West Northamptonshire" in northants[7]
+    assert northants[5] and northants[4] is not None  # ranked like any other area
+    # no council is dropped for a reorganisation: every council area has a row
+    assert compared == councils
+    assert {"SA_DORSET_BCP", "E10000006", "E06000060", "E06000065", "E06000066"} <= set(by_code)
+    for _c, _n, _f, _l, rank, comparable, note, _r in rows:
+        assert (rank is not None) == comparable and (note is None) == comparable
     assert unmarked == 0
 
 

@@ -143,7 +143,7 @@ def test_per_head_spend_checked_against_the_ons_file(mirror_lake):
     (value, per_head) = query(
         mirror_lake,
         "SELECT value_gbp_thousands, spend_per_head_gbp FROM out.la_spend_per_head "
-        "WHERE ons_code = 'E06000022' AND financial_year = '2016-17' AND basis = 'budget' "
+        "WHERE area_code = 'E06000022' AND financial_year = '2016-17' AND basis = 'budget' "
         "AND category = 'adults'",
     )[0]
     population = mye4_population("E06000022", 2016)
@@ -151,37 +151,50 @@ def test_per_head_spend_checked_against_the_ons_file(mirror_lake):
     assert per_head == pytest.approx(1000 * value / population, rel=1e-12)
 
 
-def test_reorganised_councils_are_listed_not_given_a_per_head_figure(mirror_lake):
-    unmatched = dict(
-        query(mirror_lake, "SELECT la_name, reason FROM out.la_spend_per_head_unmatched")
-    )
-    for name in (
-        "Northamptonshire",
-        "Cumbria",
-        "Dorset",
-        "Poole UA",
-        "Bournemouth UA",
-        "Buckinghamshire",
-        "Somerset",
-        "North Yorkshire",
+def test_reorganised_councils_are_listed_with_the_area_that_counts_them(mirror_lake):
+    unmatched = {
+        name: (area, reason)
+        for name, area, reason in query(
+            mirror_lake, "SELECT la_name, area_code, reason FROM out.la_spend_per_head_unmatched"
+        )
+    }
+    for name, area in (
+        ("Northamptonshire", "E10000021"),
+        ("Cumbria", "E10000006"),
+        ("Dorset", "SA_DORSET_BCP"),
+        ("Poole UA", "SA_DORSET_BCP"),
+        ("Bournemouth UA", "SA_DORSET_BCP"),
+        ("Buckinghamshire", "E06000060"),
+        ("Somerset", "E06000066"),
+        ("North Yorkshire", "E06000065"),
     ):
-        assert name in unmatched, name
-    assert "North Northamptonshire and West Northamptonshire" in unmatched["Northamptonshire"]
-    assert "double count" in unmatched["Horsham"]
-    codes = [
-        r[0] for r in query(mirror_lake, "SELECT ons_code FROM out.la_spend_per_head_unmatched")
-    ]
-    overlap = query(
-        mirror_lake,
-        "SELECT count(*) FROM out.la_spend_per_head WHERE list_contains(?, ons_code)",
-        codes,
+        assert unmatched[name][0] == area, name
+    assert (
+        "split into North Northamptonshire and West Northamptonshire"
+        in (unmatched["Northamptonshire"][1])
     )
-    assert overlap == [(0,)]
-    # the successors have per-head figures from their first year
-    assert query(
+    assert "double count" in unmatched["Horsham"][1]
+    # every area they are counted in has per-head figures (other bodies have no residents)
+    areas = [a for a, r in unmatched.values() if "other body" not in r]
+    with_per_head = {
+        a for (a,) in query(mirror_lake, "SELECT DISTINCT area_code FROM out.la_spend_per_head")
+    }
+    assert areas and set(areas) <= with_per_head
+
+
+def test_a_merged_area_per_head_uses_its_councils_population(mirror_lake):
+    # Northamptonshire in 2013-14: the county's own spend, over the residents of today's
+    # North and West Northamptonshire, each read straight from the ONS workbook.
+    (value, per_head, first) = query(
         mirror_lake,
-        "SELECT min(financial_year) FROM out.la_spend_per_head WHERE ons_code = 'E06000061'",
-    ) == [("2021-22",)]
+        "SELECT value_gbp_thousands, spend_per_head_gbp, (SELECT min(financial_year) FROM "
+        "out.la_spend_per_head WHERE area_code = 'E10000021') FROM out.la_spend_per_head "
+        "WHERE area_code = 'E10000021' AND financial_year = '2013-14' AND basis = 'budget' "
+        "AND category = 'adults'",
+    )[0]
+    population = mye4_population("E06000061", 2013) + mye4_population("E06000062", 2013)
+    assert first == "2013-14"
+    assert per_head == pytest.approx(1000 * value / population, rel=1e-12)
 
 
 def test_prison_figures_carry_a_status_and_citation(mirror_lake):

@@ -1,6 +1,6 @@
 -- Substance misuse spend per resident, the latest budget year with a population estimate
--- (2023-24 uses mid-2023), highest and lowest five councils; reorganised councils without a
--- match are listed in out.la_spend_per_head_unmatched instead.
+-- (2023-24 uses mid-2023), highest and lowest five council areas; reorganised councils are
+-- their stable areas (Dorset with BCP, Northamptonshire, Cumbria), so none is left out.
 WITH latest AS (
     SELECT * FROM out.la_spend_per_head
     WHERE basis = 'budget' AND category = 'all_substance_misuse'
@@ -11,7 +11,7 @@ ranked AS (
         rank() OVER (ORDER BY spend_per_head_gbp) AS lowest
     FROM latest
 )
-SELECT financial_year, la_name, population, value_gbp_thousands,
+SELECT financial_year, area_name, population, value_gbp_thousands,
     round(spend_per_head_gbp, 2) AS spend_per_head_gbp,
     CASE WHEN highest <= 5 THEN 'highest' ELSE 'lowest' END AS end_of_range
 FROM ranked

@@ -1,28 +1,20 @@
--- out.la_spend_per_head: council substance misuse spend per resident (£, cash), for councils
--- whose ONS code is an upper-tier authority on April 2023 boundaries (the ONS MYE4 geography),
--- using the mid-year estimate inside the financial year (mid-2013 for 2013-14). Councils that do
--- not match (reorganised before 2023) are listed, with the reason, in
--- out.la_spend_per_head_unmatched. Years after mid-2023 have no estimate held and are absent,
--- as are council-years whose file printed no figure (a marker; see out.la_spend_trends).
-WITH utla AS (
-    SELECT DISTINCT utla_code FROM raw.ons__ltla_utla_lookup_2023 WHERE utla_code LIKE 'E%'
-),
-population AS (
-    SELECT ons_code, mid_year, population
-    FROM raw.ons__mye4
-    WHERE ons_code IN (SELECT utla_code FROM utla)
-)
+-- out.la_spend_per_head: substance misuse spend per resident (£, cash and 2024-25 prices) for
+-- every council stable area (out.area_spend_trends): councils on April 2023 boundaries, and
+-- the exact unions of councils that reorganisations changed (Dorset with BCP,
+-- Northamptonshire, Cumbria), so that no council drops out. The mid-year estimate inside the
+-- financial year is used (mid-2013 for 2013-14); years after mid-2023 have none held and are
+-- absent, as are area-years with no figure (coverage in out.area_spend_trends).
 SELECT
-    t.financial_year, t.fy_start, t.basis, t.ecode, t.ons_code, t.la_name, t.category,
-    t.value_gbp_thousands,
-    p.mid_year AS population_mid_year,
-    p.population,
-    1000 * t.value_gbp_thousands / p.population AS spend_per_head_gbp,
-    t.value_real_gbp_thousands,
-    1000 * t.value_real_gbp_thousands / p.population AS spend_per_head_real_gbp,
-    t.price_base,
-    t.deflator_is_forecast
-FROM out.la_spend_trends AS t
-JOIN population AS p ON p.ons_code = t.ons_code AND p.mid_year = t.fy_start
-WHERE t.value_gbp_thousands IS NOT NULL
-ORDER BY t.basis, t.ecode, t.category, t.fy_start
+    financial_year, fy_start, basis, area_code, area_name, area_class, member_codes, category,
+    value_gbp_thousands,
+    population_mid_year,
+    population,
+    spend_per_head_gbp,
+    value_real_gbp_thousands,
+    spend_per_head_real_gbp,
+    price_base,
+    deflator_is_forecast,
+    is_complete
+FROM out.area_spend_trends
+WHERE area_kind = 'council' AND value_gbp_thousands IS NOT NULL AND population IS NOT NULL
+ORDER BY basis, area_code, category, fy_start

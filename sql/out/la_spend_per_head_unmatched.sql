@@ -1,28 +1,29 @@
--- out.la_spend_per_head_unmatched: councils with substance misuse spend that have no per-head
--- figure because their ONS code is not an upper-tier authority on April 2023 boundaries, with
--- the reason (reorganisations from pipeline/layouts/reorganisations.csv).
-WITH utla AS (
-    SELECT DISTINCT utla_code FROM raw.ons__ltla_utla_lookup_2023 WHERE utla_code LIKE 'E%'
-)
+-- out.la_spend_per_head_unmatched: authorities with substance misuse spend that have no
+-- per-head figure under their own code, and where their money is counted instead: a
+-- reorganised council in its stable area, a shire district in its county's area (its
+-- residents are the county's), an other body nowhere (no resident population).
 SELECT
-    t.ecode,
-    t.ons_code,
-    arg_max(t.la_name, t.fy_start) AS la_name,
-    min(t.financial_year) AS first_year,
-    max(t.financial_year) AS last_year,
-    coalesce(
-        any_value(r.note) || ' from ' || any_value(r.abolished_from)
-            || '; successor code(s) ' || any_value(r.successor_ons_codes),
-        CASE
-            WHEN t.ons_code IS NULL THEN 'no ONS code printed or mapped'
-            WHEN any_value(t.la_class) = 'SD' THEN 'a shire district (lower tier): its residents '
-                || 'are counted in its county, so a per-head figure would double count'
-            WHEN any_value(t.la_class) = 'O' THEN 'not a council area (an other body)'
-            ELSE 'ONS code is not an upper-tier authority on April 2023 boundaries' END
-    ) AS reason
-FROM out.la_spend_trends AS t
-LEFT JOIN reference.reorganisations AS r ON r.ons_code = t.ons_code
-WHERE t.category = 'all_substance_misuse' AND t.value_gbp_thousands <> 0
-    AND (t.ons_code IS NULL OR t.ons_code NOT IN (SELECT utla_code FROM utla))
-GROUP BY t.ecode, t.ons_code
-ORDER BY t.ecode
+    s.ecode,
+    s.ons_code,
+    s.la_name,
+    s.first_year,
+    s.last_year,
+    s.area_code,
+    s.area_name,
+    CASE s.rule
+        WHEN 'merged' THEN 'reorganised: counted in the stable area ' || s.area_name
+            || ' (' || s.area_code || ')' || coalesce('; ' || r.note, '')
+        WHEN 'code_change' THEN 'reorganised over the same area: counted as ' || s.area_name
+            || ' (' || s.area_code || ')' || coalesce('; ' || r.note, '')
+        WHEN 'district_in_upper_tier' THEN 'a shire district (lower tier): its residents are '
+            || 'counted in ' || s.area_name || ', so a per-head figure of its own would double '
+            || 'count; its spend is in that area'
+        WHEN 'abolished_district_in_county' THEN 'a shire district abolished in a '
+            || 'reorganisation: its spend is in ' || s.area_name
+        WHEN 'other_body' THEN 'not a council area (an other body): no resident population'
+    END AS reason
+FROM reference.stable_areas AS s
+LEFT JOIN reference.reorganisations AS r ON r.ons_code = s.ons_code
+WHERE s.rule <> 'unchanged'
+    AND s.ecode IN (SELECT ecode FROM core.la_substance_misuse_spend WHERE value_gbp_thousands <> 0)
+ORDER BY s.ecode
