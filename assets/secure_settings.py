@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.errors import LayoutError
+from pipeline.errors import LayoutError, SourceError
 from pipeline.fetch import Resolved
 from pipeline.graph import BuildContext, CheckResult
 from pipeline.layouts import read_table
@@ -73,7 +73,13 @@ def in_treatment(resolved: Resolved) -> pd.DataFrame:
     name = resolved.source.file_name
     frame = read_csv_columns(resolved.path, COLUMNS, file_name=name).fillna("")
     measures = {r["measure"]: r["is_restated"] == "true" for r in read_table(MEASURES_CSV)}
-    first, last = coverage(resolved.source.financial_year)
+    try:
+        first, last = coverage(resolved.source.financial_year)
+    except ValueError as exc:
+        raise SourceError(
+            f"financial_year {exc} in data_raw/sources.toml is not a range like 2015-16..2023-24",
+            file=name,
+        ) from exc
     span = f"{resolved.source.financial_year} (the coverage data_raw/sources.toml declares)"
     starts, values, restated = [], [], []
     for i, rec in enumerate(frame.to_dict("records")):

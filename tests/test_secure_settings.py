@@ -5,6 +5,7 @@ a year where spending and the count meet."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from assets import moj_prisons, secure_settings
 from pipeline.config import REPO_ROOT, SQL_DIR
-from pipeline.errors import LayoutError
+from pipeline.errors import LayoutError, SourceError
 from pipeline.fetch import Resolved
 from pipeline.sources import load_sources
 
@@ -268,3 +269,6 @@ def test_coverage_reads_the_registry_range():
     assert secure_settings.coverage("2013-14") == (2013, 2013)
     with pytest.raises(ValueError):
         secure_settings.coverage("2015..2023")
+    bad = dataclasses.replace(SOURCE, financial_year="2015..2023")
+    with pytest.raises(SourceError, match="is not a range like 2015-16..2023-24"):
+        build(CSV_PATH, bad)
