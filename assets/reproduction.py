@@ -89,6 +89,13 @@ def series_values(
             "SELECT financial_year, people FROM core.adults_in_treatment WHERE substance_group = ?",
             [TREATMENT_GROUPS[series]],
         )
+    elif series == "prisons":
+        table, sql, params = (
+            "out.prison_substance_misuse",
+            "SELECT financial_year, substance_misuse_spend_gbp_millions "
+            "FROM out.prison_substance_misuse",
+            [],
+        )
     else:
         return f"no table holds the series {series!r}"
     if table not in tables:

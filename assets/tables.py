@@ -11,6 +11,7 @@ from assets import (
     ons_population,
     reference,
     reproduction,
+    secure_settings,
     written_answers,
 )
 from assets.trends import SQL_TABLES, TREATMENT_TABLES
@@ -99,6 +100,27 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         primary_key=("financial_year", "series", "citation"),
     ),
+    # Prisons: people in treatment in secure settings, beside the prison spending held.
+    TableSpec(
+        name="core.secure_settings_in_treatment",
+        description="People in alcohol and drug treatment in prisons and other secure settings "
+        "(NDTMS secure settings reports), per year, cohort and basis (as first published or "
+        "restated), each with its quote and address.",
+        build=lambda ctx: secure_settings.in_treatment(
+            ctx.source("published_ndtms_secure_settings")
+        ),
+        primary_key=("financial_year", "cohort", "is_restated"),
+        checks=(TableCheck("report_changes_agree", secure_settings.report_changes_agree),),
+    ),
+    TableSpec(
+        name="out.prison_substance_misuse",
+        description="One row per year from 2012-13: the prison spending figures held with their "
+        "status, the people in treatment in secure settings, and spending per adult in "
+        "treatment (indicative) where both exist; every gap NULL with its reason.",
+        deps=("core.prison_substance_misuse_spend", "core.secure_settings_in_treatment"),
+        sql="out/prison_substance_misuse.sql",
+        primary_key=("financial_year",),
+    ),
     TableSpec(
         name="raw.ons__mye4",
         description="ONS mid-year population estimates, MYE4 (mid-2011 to mid-2023, April 2023 "
@@ -161,7 +183,12 @@ TABLES: tuple[TableSpec, ...] = (
         name="out.reproduction",
         description="Each published figure, our figure, the difference and the status "
         "(reproduced, differs with its reason, not_reproducible).",
-        deps=("out.spend_trends", "out.share_of_public_health", "core.adults_in_treatment"),
+        deps=(
+            "out.spend_trends",
+            "out.share_of_public_health",
+            "core.adults_in_treatment",
+            "out.prison_substance_misuse",
+        ),
         build=reproduction.reproduction_table,
         primary_key=("claim_id",),
         checks=(TableCheck("reproduction", reproduction.reproduction_check),),
