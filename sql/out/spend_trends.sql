@@ -3,10 +3,12 @@
 -- row the plain sum of authorities is used and value_source says so.
 -- Categories: drugs, alcohol, adults = drugs + alcohol, young_people,
 -- all_substance_misuse = adults + young_people (treatment and prevention added from 2016-17).
+-- Sums add in a fixed order (ORDER BY), so every build gives the same last bit.
 WITH lines AS (
     SELECT
         financial_year, fy_start, basis, category,
-        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)) AS value_k,
+        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)
+            ORDER BY canonical_line) AS value_k,
         bool_and(has_england_row) AS from_england_row
     FROM core.england_substance_misuse_spend
     WHERE measure = 'net_current_expenditure' AND category <> 'public_health_total'
@@ -15,10 +17,12 @@ WITH lines AS (
 categories AS (
     SELECT financial_year, fy_start, basis, category, value_k, from_england_row FROM lines
     UNION ALL
-    SELECT financial_year, fy_start, basis, 'adults', sum(value_k), bool_and(from_england_row)
+    SELECT financial_year, fy_start, basis, 'adults', sum(value_k ORDER BY category),
+        bool_and(from_england_row)
     FROM lines WHERE category IN ('drugs', 'alcohol') GROUP BY ALL
     UNION ALL
-    SELECT financial_year, fy_start, basis, 'all_substance_misuse', sum(value_k),
+    SELECT financial_year, fy_start, basis, 'all_substance_misuse',
+        sum(value_k ORDER BY category),
         bool_and(from_england_row)
     FROM lines GROUP BY ALL
 ),
