@@ -203,8 +203,14 @@ def cmd_pin(args: argparse.Namespace) -> int:
         raise SpendtrackError("sources pin needs a source id (see `spendtrack sources list`)")
     report = pin(args.source_id, _settings(args), write=args.write)
     src = report.source
-    moved = " (moved: the pinned address is gone)" if report.moved else ""
-    print(f"{src.id}: read {report.address}{moved}")
+    how = (
+        " (found on its landing page by file name)"
+        if report.found_on_landing_page
+        else " (moved: the pinned address is gone)"
+        if report.moved
+        else ""
+    )
+    print(f"{src.id}: read {report.address}{how}")
     readers = ", ".join(f"{table} ({rows:,} rows)" for table, rows in report.readers)
     print(f"kind {src.kind}: ok; layout: " + (readers or "no table reads this source"))
     print(
@@ -216,12 +222,17 @@ def cmd_pin(args: argparse.Namespace) -> int:
             ],
         )
     )
-    if not report.changed and not report.moved:
-        print("the pin is current; sources.toml is unchanged")
-    elif report.written:
-        print(f"new pin written to {_settings(args).sources_path}")
+    if report.changed:
+        print("new bytes: a new release (check it before recording it)")
+    elif report.moved:
+        print("the same bytes as pinned, at a new address")
     else:
-        print("sources.toml is unchanged; run again with --write to record the new pin")
+        print("the pin is current; sources.toml is unchanged")
+        return 0
+    if report.written:
+        print(f"written to {_settings(args).sources_path}")
+    else:
+        print("sources.toml is unchanged; run again with --write to record this")
     return 0
 
 

@@ -32,14 +32,18 @@ def current_address(source: Source, gone: SourceError) -> str:
 
     `gone` is the 404 or 410 from the pinned address; every failure here repeats it.
     """
+    return attachment_address(source, f"{source.id}: {gone.one_line()}")
+
+
+def attachment_address(source: Source, why: str) -> str:
+    """The landing page's attachment named exactly `source.file_name`; `why` starts any error."""
     from pipeline import discover
 
-    why = f"{source.id}: {gone.one_line()}"
     api = content_api_address(source.landing_page)
     if api is None:
         raise SourceError(
             f"{why}, and its landing page {source.landing_page or '(none)'} is not a gov.uk page "
-            "the Content API can list: find the file's new address and fix url",
+            "the Content API can list: find the file's address and set url",
             file=source.file_name,
         )
     try:

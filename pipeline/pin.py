@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline import moved
 from pipeline.config import Settings
 from pipeline.errors import LayoutError, SourceError, SpendtrackError
 from pipeline.fetch import Resolved, download_source, safe_file_name, sha256_of
@@ -30,9 +31,10 @@ from pipeline.sources import Source, load_sources
 class PinReport:
     """What `pin` found: the address read, both pins, and the tables that read the new bytes."""
 
-    source: Source
+    source: Source  # as registered; for a source found on its landing page, with that url
     address: str
-    moved: bool
+    moved: bool  # the address differs from the registered one: --write records it
+    found_on_landing_page: bool  # the source had no address: the page's file of its name
     new_sha256: str
     new_bytes: int
     readers: list[tuple[str, int]] = field(default_factory=list)  # (table, rows read)
@@ -113,13 +115,17 @@ def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport
     source = next((s for s in known if s.id == source_id), None)
     if source is None:
         raise SourceError(f"no source {source_id!r} in the registry", file=str(registry))
-    if not source.url:
+    found = not source.url  # an official file known only by name: look on its landing page
+    if found and (source.edition != "official" or source.vendored_path):
         raise SourceError(
             f"{source.id} has no download address ({source.how_to_get}, edition "
-            f"{source.edition}): there are no current bytes to pin from; replace its file and "
-            "pin by hand",
+            f"{source.edition}): no official address can serve these bytes; replace the file "
+            "and pin it by hand",
             file=source.file_name,
         )
+    if found:
+        why = f"{source.id} has no download address ({source.how_to_get})"
+        source = replace(source, url=moved.attachment_address(source, why))
     with tempfile.TemporaryDirectory(prefix="spendtrack-pin-") as tmp:
         dest = Path(tmp) / safe_file_name(source.file_name)
         fetched = download_source(source, dest)
@@ -128,7 +134,8 @@ def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport
         report = PinReport(
             source=source,
             address=fetched.address,
-            moved=fetched.moved,
+            moved=fetched.moved or found,
+            found_on_landing_page=found,
             new_sha256=sha256_of(dest),
             new_bytes=dest.stat().st_size,
         )

@@ -73,11 +73,11 @@ def test_a_new_release_is_shown_and_written_only_when_asked(online, httpserver, 
     assert f"{SID}: read {URL}" in out and "raw.mhclg__revenue_cells (" in out
     assert old.sha256 in out and f"{old.bytes:,}" in out
     assert new_sha in out and f"{len(new):,}" in out
-    assert "run again with --write" in out
+    assert "a new release" in out and "run again with --write" in out
     assert online.sources_path.read_text(encoding="utf-8") == before
 
     code, out, _ = run(capsys, SID, "--write")
-    assert code == 0 and "new pin written" in out
+    assert code == 0 and "written to" in out
     after = online.sources_path.read_text(encoding="utf-8")
     changed = [
         (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
@@ -135,9 +135,40 @@ def test_a_moved_address_is_followed_and_recorded(online, httpserver, capsys, tm
     assert (src.url, src.bytes) == (MEDIA, len(new))
 
 
-def test_a_source_without_an_address_cannot_be_pinned(online, capsys):
+def give_landing_page(settings, sid: str) -> None:
+    """Give a mirror-only entry of the generated registry a gov.uk landing page."""
+    text = settings.sources_path.read_text(encoding="utf-8")
+    block = text.index(f'id = "{sid}"')
+    at = text.index('landing_page = ""', block)
+    text = text[:at] + f'landing_page = "{LANDING_PAGE}"' + text[at + len('landing_page = ""') :]
+    settings.sources_path.write_text(text, encoding="utf-8")
+
+
+def test_a_mirror_only_file_is_found_on_its_landing_page(online, httpserver, capsys):
+    sid, year = "mhclg_ra_2013_14", "2013-14"
+    give_landing_page(online, sid)
+    media = MEDIA.replace(file_name(YEAR), file_name(year))
+    document = content_api_document(LANDING_PAGE, [(file_name(year), media)])
+    httpserver.expect_request(
+        "/www.gov.uk/api/content/government/statistics/generated-ra-budget"
+    ).respond_with_data(json.dumps(document), content_type="application/json")
+    data = (online.mirror_dir / "mhclg" / file_name(year)).read_bytes()
+    httpserver.expect_request(served_path(media)).respond_with_data(data)
+    code, out, _ = run(capsys, sid)
+    assert code == 0 and f"read {media} (found on its landing page by file name)" in out
+    assert "the same bytes as pinned, at a new address" in out
+    assert next(s for s in load_sources(online.sources_path) if s.id == sid).url == ""
+    code, out, _ = run(capsys, sid, "--write")
+    src = next(s for s in load_sources(online.sources_path) if s.id == sid)
+    assert (src.url, src.sha256) == (media, hashlib.sha256(data).hexdigest())
+
+
+def test_a_source_with_no_address_anywhere_cannot_be_pinned(online, capsys):
     code, _, err = run(capsys, "mhclg_ra_2013_14")
-    assert code == 3 and "mhclg_ra_2013_14 has no download address (mirror only" in err
+    assert code == 3 and "mhclg_ra_2013_14 has no download address (mirror only)" in err
+    assert "its landing page (none) is not a gov.uk page" in err
+    code, _, err = run(capsys, "published_sots17_claims")
+    assert code == 3 and "no official address can serve these bytes" in err
     code, _, err = run(capsys, "no_such_source")
     assert code == 3 and "no source 'no_such_source' in the registry" in err
 
