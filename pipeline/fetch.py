@@ -1,7 +1,8 @@
 """Resolve a source to verified local bytes: vendored, cache, mirror directory, then download.
 
-Every path ends in the cache (`<cache>/<source id>/<file name>`), reached only through a
-temporary file that has passed its size, sha256 and kind checks, then `os.replace`.
+A vendored copy is verified where it is committed; every other path ends in the cache
+(`<cache>/<source id>/<file name>`), reached only through a temporary file that has passed its
+size, sha256 and kind checks, then `os.replace`.
 Downloads go only to allow-listed official hosts (redirects included), are size-capped,
 time out, and are retried with backoff on 5xx, timeouts and dropped connections. The address
 must name the source's file; when gov.uk answers 404 or 410 for it, the attachment of the
@@ -42,7 +43,8 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()-]{0,200}$")
 
 @dataclass(frozen=True)
 class Resolved:
-    """A source's verified local copy and where it came from (cache, mirror or download)."""
+    """A source's verified local copy and where it came from: vendored, cache, mirror,
+    download, or download (moved) when the landing page gave the address."""
 
     source: Source
     path: Path
