@@ -11,7 +11,8 @@ from pipeline.sources import load_sources
 
 
 def sources_table(ctx: BuildContext) -> pd.DataFrame:
-    """Every enabled source, its checksum and licence, and where this build got its bytes."""
+    """Every enabled source, its checksum, licence and provenance, and where this build got
+    its bytes (and, for a download, the address read)."""
     rows = []
     for src in load_sources(ctx.settings.sources_path):
         resolved = ctx.resolve(src)  # already resolved by the table that read it, if any
@@ -26,12 +27,16 @@ def sources_table(ctx: BuildContext) -> pd.DataFrame:
                 "basis": src.basis,
                 "url": src.url,
                 "landing_page": src.landing_page,
+                "official_url": src.official_url,
+                "edition": src.edition,
+                "how_to_get": src.how_to_get,
                 "file_name": src.file_name,
                 "sha256": src.sha256,
                 "bytes": src.bytes,
                 "licence": src.licence,
                 "note": src.note,
                 "obtained_via": resolved.origin,
+                "downloaded_from": resolved.address,
             }
         )
     return pd.DataFrame(rows)

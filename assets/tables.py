@@ -195,8 +195,9 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         name="reference.sources",
-        description="Every source read: publisher, year, address, sha256, licence, and whether "
-        "this build took it from the cache, a mirror or a download.",
+        description="Every source read: publisher, year, address, sha256, licence, edition "
+        "(official, copy, transcription), how a user gets it (download, vendored, mirror only), "
+        "and where this build took it from (cache, mirror, vendored, download and its address).",
         deps=("raw.mhclg__revenue_cells",),
         build=reference.sources_table,
         primary_key=("source_id",),

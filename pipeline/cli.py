@@ -195,50 +195,115 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pin(args: argparse.Namespace) -> int:
+    """Download a source's current bytes, check them, compare with the pin; --write records it."""
+    from pipeline.pin import pin
+
+    if not args.source_id:
+        raise SpendtrackError("sources pin needs a source id (see `spendtrack sources list`)")
+    report = pin(args.source_id, _settings(args), write=args.write)
+    src = report.source
+    how = (
+        " (found on its landing page by file name)"
+        if report.found_on_landing_page
+        else " (moved: the pinned address is gone)"
+        if report.moved
+        else ""
+    )
+    print(f"{src.id}: read {report.address}{how}")
+    readers = ", ".join(f"{table} ({rows:,} rows)" for table, rows in report.readers)
+    print(f"kind {src.kind}: ok; layout: " + (readers or "no table reads this source"))
+    print(
+        format_table(
+            ["pin", "bytes", "sha256"],
+            [
+                ("in sources.toml", f"{src.bytes:,}", src.sha256 or "(none)"),
+                ("current", f"{report.new_bytes:,}", report.new_sha256),
+            ],
+        )
+    )
+    if report.changed:
+        print("new bytes: a new release (check it before recording it)")
+    elif report.moved:
+        print("the same bytes as pinned, at a new address")
+    else:
+        print("the pin is current; sources.toml is unchanged")
+        return 0
+    if report.written:
+        print(f"written to {_settings(args).sources_path}")
+    else:
+        print("sources.toml is unchanged; run again with --write to record this")
+    return 0
+
+
+def source_state(src, settings: Settings, verify_copies: bool) -> tuple[str, bool]:
+    """Where this machine has the bytes (and whether they verify), and whether that failed."""
+    from pipeline.fetch import REPO_ROOT, cache_path, verify
+
+    cached = cache_path(src, settings.cache_dir)
+    mirrored = settings.mirror_dir / src.mirror_path if settings.mirror_dir else None
+    if not src.enabled:
+        return "disabled", False
+    if src.vendored_path:
+        state, path = "vendored", REPO_ROOT / src.vendored_path
+    elif cached.exists():
+        state, path = "cached", cached
+    elif mirrored and src.mirror_path and mirrored.exists():
+        state, path = "mirrored", mirrored
+    else:
+        return ("missing" if src.how_to_get == "mirror only" else "not fetched yet"), False
+    if not verify_copies:
+        return state, False
+    try:
+        verify(path, src)
+    except SpendtrackError as exc:
+        return f"{state}, FAILED: {exc.message}", True
+    return f"{state}, verified", False
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     if args.action == "discover":
         return cmd_discover(args)
-    from pipeline.fetch import cache_path, verify
+    if args.action == "pin":
+        return cmd_pin(args)
     from pipeline.sources import load_sources
 
     settings = _settings(args)
     rows = []
     failures = 0
-    for src in load_sources(settings.sources_path, enabled_only=False):
-        cached = cache_path(src, settings.cache_dir)
-        mirrored = settings.mirror_dir / src.mirror_path if settings.mirror_dir else None
-        state = (
-            "disabled"
-            if not src.enabled
-            else "vendored"
-            if src.vendored_path
-            else "cached"
-            if cached.exists()
-            else "mirrored"
-            if mirrored and mirrored.exists()
-            else "downloadable"
-            if src.url
-            else "missing"
-        )
-        if args.action == "verify" and state in ("cached", "mirrored"):
-            try:
-                verify(cached if state == "cached" else mirrored, src)
-                state += ", verified"
-            except SpendtrackError as exc:
-                state += f", FAILED: {exc.message}"
-                failures += 1
+    sources = load_sources(settings.sources_path, enabled_only=False)
+    for src in sources:
+        state, failed = source_state(src, settings, args.action == "verify")
+        failures += failed
         rows.append(
             (
                 src.id,
                 src.financial_year,
-                src.basis,
                 src.kind,
+                src.edition,
+                src.how_to_get,
                 state,
-                src.url or src.landing_page or "(no address)",
+                src.url or src.official_url or src.landing_page or "(none)",
             )
         )
-    print(format_table(["source", "year", "basis", "kind", "state", "address"], rows))
+    print(
+        format_table(
+            ["source", "year", "kind", "edition", "user gets it", "here", "official address"],
+            rows,
+        )
+    )
+    enabled = [s for s in sources if s.enabled]
+    counts = {how: sum(s.how_to_get == how for s in enabled) for how in HOW_TO_GET}
+    print(
+        f"{len(enabled)} enabled sources: "
+        + ", ".join(f"{n} {how}" for how, n in counts.items())
+        + ". Without a mirror, mirror-only sources cannot be built: "
+        + (", ".join(s.id for s in enabled if s.how_to_get == "mirror only") or "none")
+    )
     return 1 if failures else 0
+
+
+HOW_TO_GET = ("download", "vendored", "mirror only")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -280,11 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser(
-        "sources", help="list the sources, verify their checksums, or discover new releases"
+        "sources",
+        help="list the sources, verify their checksums, discover new releases, or re-pin one",
     )
-    p.add_argument("action", nargs="?", choices=["list", "verify", "discover"], default="list")
+    p.add_argument(
+        "action", nargs="?", choices=["list", "verify", "discover", "pin"], default="list"
+    )
+    p.add_argument("source_id", nargs="?", help="pin: the source to re-pin")
     p.add_argument("--api", help="GOV.UK Content API base (default https://www.gov.uk)")
     p.add_argument("--toml", action="store_true", help="discover: print entries for new files")
+    p.add_argument(
+        "--write", action="store_true", help="pin: record the new sha256 and size in sources.toml"
+    )
     p.add_argument("--mirror")
     p.add_argument("--cache")
     p.set_defaults(func=cmd_sources)

@@ -1,9 +1,12 @@
-"""Resolve a source to verified local bytes: cache, then mirror directory, then gov.uk.
+"""Resolve a source to verified local bytes: vendored, cache, mirror directory, then download.
 
-Every path ends in the cache (`<cache>/<source id>/<file name>`), reached only through a
-temporary file that has passed its size, sha256 and kind checks, then `os.replace`.
-Downloads go only to allow-listed gov.uk hosts (redirects included), are size-capped,
-time out, and are retried with backoff on 5xx, timeouts and dropped connections.
+A vendored copy is verified where it is committed; every other path ends in the cache
+(`<cache>/<source id>/<file name>`), reached only through a temporary file that has passed its
+size, sha256 and kind checks, then `os.replace`.
+Downloads go only to allow-listed official hosts (redirects included), are size-capped,
+time out, and are retried with backoff on 5xx, timeouts and dropped connections. The address
+must name the source's file; when gov.uk answers 404 or 410 for it, the attachment of the
+same name on the source's landing page is followed instead (`pipeline.moved`).
 """
 
 from __future__ import annotations
@@ -17,14 +20,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from pipeline.config import REPO_ROOT
 from pipeline.errors import ChecksumError, SourceError
 from pipeline.filetype import check_kind
 from pipeline.sources import Source
 
-ALLOWED_HOSTS = frozenset({"www.gov.uk", "gov.uk", "assets.publishing.service.gov.uk"})
+# gov.uk pages, the Content API and attachments; ONS files (the population workbook) and
+# time-series exports. Nothing else is ever fetched.
+ALLOWED_HOSTS = frozenset(
+    {"www.gov.uk", "gov.uk", "assets.publishing.service.gov.uk", "www.ons.gov.uk"}
+)
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
@@ -36,11 +43,51 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()-]{0,200}$")
 
 @dataclass(frozen=True)
 class Resolved:
-    """A source's verified local copy and where it came from (cache, mirror or download)."""
+    """A source's verified local copy and where it came from: vendored, cache, mirror,
+    download, or download (moved) when the landing page gave the address."""
 
     source: Source
     path: Path
     origin: str
+    address: str = ""  # the address downloaded, when this run downloaded it
+
+
+class HTTPStatusError(SourceError):
+    """A final (not retried) HTTP answer other than 200."""
+
+    def __init__(self, status: int, url: str) -> None:
+        self.status = status
+        super().__init__(f"HTTP {status} (expected 200)", file=url)
+
+
+def new_session():
+    """The HTTP session a download uses. The one seam tests replace (to reach loopback)."""
+    import requests  # imported here: the CLI's no-op path never needs it
+
+    return requests.Session()
+
+
+def address_file_name(url: str) -> str | None:
+    """The file name an address names, or None when it names none (e.g. a generator).
+
+    gov.uk: the last path segment. ONS `file?uri=/.../name.xlsx`: the last segment of `uri`.
+    """
+    parts = urlsplit(url)
+    uri = parse_qs(parts.query).get("uri")
+    path = uri[0] if uri and parts.path.rstrip("/").endswith("/file") else parts.path
+    name = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+    return name if "." in name.strip(".") else None
+
+
+def check_address_names(source: Source, url: str) -> None:
+    """An address must name the source's file (when it names a file at all)."""
+    name = address_file_name(url)
+    if name is not None and name != source.file_name:
+        raise SourceError(
+            f"{source.id}: address {url} names the file {name!r}, expected "
+            f"{source.file_name!r} (a different file: fix url in sources.toml)",
+            file=source.file_name,
+        )
 
 
 def sha256_of(path: Path) -> str:
@@ -85,7 +132,6 @@ def resolve(
     cache_dir: Path,
     mirror_dir: Path | None,
     allow_download: bool = True,
-    downloader: Callable[[str, Path], None] | None = None,
 ) -> Resolved:
     """Return verified bytes for `source`, fetching them if the cache lacks a good copy."""
     if source.vendored_path:  # committed with the code: verified in place, never fetched
@@ -112,13 +158,52 @@ def resolve(
         )
     if not source.url:
         raise SourceError(
-            "no download address in sources.toml; landing page: "
-            f"{source.landing_page or 'unknown'} (set SPENDTRACK_MIRROR to a mirror holding it)",
+            f"{source.id} is mirror only: no download address in sources.toml (official "
+            f"edition: {source.official_url or source.landing_page or 'unknown'}); set "
+            "SPENDTRACK_MIRROR to a mirror holding it",
             file=source.file_name,
         )
-    fetch = downloader or download
-    _install(target, lambda tmp: fetch(source.url, tmp), source)
-    return Resolved(source, target, "download")
+    got: list[Fetched] = []
+    try:
+        _install(target, lambda tmp: got.append(download_source(source, tmp)), source)
+    except ChecksumError as exc:
+        if not got:
+            raise
+        raise ChecksumError(f"{exc.message} (read from {got[0].address})", file=exc.file) from exc
+    origin = "download (moved)" if got[0].moved else "download"
+    return Resolved(source, target, origin, got[0].address)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """Where a download came from: the address read, and whether the pinned one had gone."""
+
+    address: str
+    moved: bool = False
+
+
+def download_source(source: Source, dest: Path) -> Fetched:
+    """Download `source` into `dest` from its url, or, if gov.uk answers 404 or 410 there,
+    from the attachment of the same name on its landing page.
+
+    Checks the file name, not the bytes: callers verify (or, for `sources pin`, compare).
+    """
+    from pipeline import moved  # it reads Content API documents through this module
+
+    check_address_names(source, source.url)
+    try:
+        return Fetched(_named(source, download(source.url, dest)))
+    except HTTPStatusError as exc:
+        if exc.status not in moved.GONE:
+            raise
+        address = moved.current_address(source, exc)
+    check_address_names(source, address)
+    return Fetched(_named(source, download(address, dest)), moved=True)
+
+
+def _named(source: Source, final: str) -> str:
+    check_address_names(source, final)  # a redirect may not swap in another file
+    return final
 
 
 def _install(target: Path, write: Callable[[Path], None], source: Source) -> None:
@@ -144,25 +229,23 @@ def download(
     allowed_hosts: frozenset[str] | None = None,
     max_bytes: int | None = None,
     timeout: tuple[float, float] | None = None,
-) -> None:
+) -> str:
     """Stream `url` into `dest`, following only allow-listed redirects; retry transient faults.
 
-    Unset limits take the module's values at call time (so a test can point them at loopback).
+    Return the address finally read (after redirects). Unset limits take the module's values
+    at call time (so a test can point them at loopback).
     """
-    import requests  # imported here: the CLI's no-op path never needs it
-
     retries = RETRIES if retries is None else retries
     backoff_s = BACKOFF_S if backoff_s is None else backoff_s
     allowed_hosts = ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts
     max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
     timeout = timeout or (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
 
-    session = session or requests.Session()
+    session = session or new_session()
     last: Exception | None = None
     for attempt in range(1, retries + 1):
         try:
-            _download_once(url, dest, session, allowed_hosts, max_bytes, timeout)
-            return
+            return _download_once(url, dest, session, allowed_hosts, max_bytes, timeout)
         except _Transient as exc:
             last = exc
             if attempt < retries:
@@ -174,7 +257,7 @@ class _Transient(Exception):
     """A fault worth retrying: 5xx, timeout, dropped connection."""
 
 
-def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> None:
+def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> str:
     import requests
 
     current = url
@@ -195,7 +278,7 @@ def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> Non
             if resp.status_code >= 500:
                 raise _Transient(f"HTTP {resp.status_code}")
             if resp.status_code != 200:
-                raise SourceError(f"HTTP {resp.status_code} (expected 200)", file=current)
+                raise HTTPStatusError(resp.status_code, current)
             declared = int(resp.headers.get("Content-Length") or 0)
             if declared > max_bytes:
                 raise SourceError(
@@ -214,5 +297,5 @@ def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> Non
                         fh.write(chunk)
             except requests.RequestException as exc:
                 raise _Transient(f"connection dropped mid-download ({exc})") from exc
-            return
+            return current
     raise SourceError(f"more than {MAX_REDIRECTS} redirects", file=url)

@@ -55,7 +55,11 @@ class BuildContext:
                 mirror_dir=self.settings.mirror_dir,
                 allow_download=self.settings.allow_download,
             )
-            self.progress(f"  source {src.id}: {self.resolved[src.id].origin}")
+            got = self.resolved[src.id]
+            where = f" from {got.address}" if got.address else ""
+            if got.origin == "download (moved)":
+                where += f"; {src.url} is gone: update url in sources.toml"
+            self.progress(f"  source {src.id}: {got.origin}{where}")
         return self.resolved[src.id]
 
 

@@ -1,4 +1,11 @@
-"""The source registry: `data_raw/sources.toml` read into typed records."""
+"""The source registry: `data_raw/sources.toml` read into typed records.
+
+Three fields say how a user gets a source's bytes: `url` (the official file, byte for byte,
+downloaded and checked), `vendored_path` (a copy committed in the repository) or neither (the
+bytes exist only in a mirror). `edition` says what the bytes are: the publisher's own file
+(`official`), someone else's conversion or export of it (`copy`, with `official_url` to
+follow), or figures typed in from publications (`transcription`).
+"""
 
 from __future__ import annotations
 
@@ -32,12 +39,39 @@ class Source:
     obtained_from: str = ""
     note: str = ""
     enabled: bool = True
-    vendored_path: str = ""  # committed in the repository (transcribed figures), relative to it
+    vendored_path: str = ""  # committed in the repository, relative to it
+    official_url: str = ""  # where the official edition is published; for people, never fetched
+    edition: str = "official"  # official | copy | transcription
+
+    @property
+    def how_to_get(self) -> str:
+        """How a user without a mirror gets these bytes: vendored, download or mirror only."""
+        if self.vendored_path:
+            return "vendored"
+        return "download" if self.url else "mirror only"
 
     @property
     def fy_start(self) -> int:
         """First year covered (2013 for "2013-14", 2009 for "2009-10..2021-22")."""
         return int(self.financial_year[:4])
+
+
+EDITIONS = ("official", "copy", "transcription")
+
+
+def registry_problem(src: Source) -> str | None:
+    """What is inconsistent in one entry's provenance fields, or None."""
+    if src.edition not in EDITIONS:
+        return f"edition {src.edition!r} is not one of {', '.join(EDITIONS)}"
+    if src.url and src.vendored_path:
+        return "has both a url and a vendored_path: downloadable official files are never committed"
+    if src.url and src.edition != "official":
+        return f"is a {src.edition} but has a url: only the official file's address is fetched"
+    if src.url and not src.landing_page:
+        return "has a url but no landing_page (needed to follow the file when gov.uk moves it)"
+    if src.edition == "copy" and not src.official_url:
+        return "is a copy with no official_url to the official edition"
+    return None
 
 
 def load_sources(path: Path = SOURCES_TOML, *, enabled_only: bool = True) -> list[Source]:
@@ -60,6 +94,9 @@ def load_sources(path: Path = SOURCES_TOML, *, enabled_only: bool = True) -> lis
         seen.add(src.id)
         if src.enabled and not src.sha256:
             raise SourceError(f"source {src.id!r} is enabled but has no sha256", file=str(path))
+        problem = registry_problem(src)
+        if problem:
+            raise SourceError(f"source {src.id!r} {problem}", file=str(path))
         if src.enabled or not enabled_only:
             out.append(src)
     return out

@@ -205,6 +205,9 @@ def file_name(year: str) -> str:
     return f"RA_{year}_generated.xlsx"
 
 
+LANDING_PAGE = "https://www.gov.uk/government/statistics/generated-ra-budget"
+
+
 def registry_entry(year: str, path: Path, *, url: str = "") -> str:
     data = path.read_bytes()
     sid = "mhclg_ra_" + year.replace("-", "_")
@@ -219,6 +222,7 @@ def registry_entry(year: str, path: Path, *, url: str = "") -> str:
             f'financial_year = "{year}"',
             'basis = "budget"',
             f'url = "{url}"',
+            f'landing_page = "{LANDING_PAGE if url else ""}"',
             f'file_name = "{path.name}"',
             f'mirror_path = "mhclg/{path.name}"',
             'kind = "xlsx"',
@@ -365,7 +369,7 @@ def vendored_entries() -> list[str]:
     return [
         tomli_w.dumps({"source": [vars(s)]})
         for s in load_sources()
-        if s.vendored_path and s.id not in REPLACED
+        if s.edition == "transcription" and s.id not in REPLACED
     ]
 
 

@@ -3,6 +3,9 @@
 -- Files without an ENGLAND row (the RA 2023-24 CSV export) have a null published total.
 -- TOTAL PUBLIC HEALTH is carried as its own line (category public_health_total) as the
 -- denominator for shares; it is not part of any substance misuse category.
+-- Sums run in cell order (ORDER BY): a parallel sum adds in whatever order threads finish, and
+-- floating point addition is not associative, so two builds of the same files would differ in
+-- the last bit.
 SELECT
     c.financial_year,
     c.fy_start,
@@ -10,10 +13,14 @@ SELECT
     c.measure,
     s.canonical_line,
     s.category,
-    sum(c.value) FILTER (WHERE c.row_kind = 'england') AS published_total_gbp_thousands,
-    sum(c.value) FILTER (WHERE c.row_kind = 'authority') AS authorities_sum_gbp_thousands,
-    sum(c.value) FILTER (WHERE c.row_kind = 'england')
-        - sum(c.value) FILTER (WHERE c.row_kind = 'authority') AS difference_gbp_thousands,
+    sum(c.value ORDER BY c.source_id, c.sheet, c.row_number, c.column_number)
+        FILTER (WHERE c.row_kind = 'england') AS published_total_gbp_thousands,
+    sum(c.value ORDER BY c.source_id, c.sheet, c.row_number, c.column_number)
+        FILTER (WHERE c.row_kind = 'authority') AS authorities_sum_gbp_thousands,
+    sum(c.value ORDER BY c.source_id, c.sheet, c.row_number, c.column_number)
+        FILTER (WHERE c.row_kind = 'england')
+        - sum(c.value ORDER BY c.source_id, c.sheet, c.row_number, c.column_number)
+            FILTER (WHERE c.row_kind = 'authority') AS difference_gbp_thousands,
     count(*) FILTER (WHERE c.row_kind = 'england') > 0 AS has_england_row,
     count(DISTINCT c.ecode) FILTER (WHERE c.row_kind = 'authority' AND c.value <> 0)
         AS authorities_reporting_spend,

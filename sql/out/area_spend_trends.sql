@@ -4,7 +4,8 @@
 -- (reference.stable_areas): its value is the plain sum of its members' figures that year.
 -- Every area has a row for every year of each basis: where no member printed a figure the
 -- value is NULL (never 0), and the coverage columns say how many members were in the file
--- and how many printed every line of the category. Members counted: councils with public
+-- and how many printed every line of the category. Sums add in a fixed order (ORDER BY), so
+-- every build gives the same last bit. Members counted: councils with public
 -- health duties, and any other member that printed a non-zero figure (a district, say).
 WITH members AS (
     SELECT ecode, area_code FROM reference.stable_areas
@@ -18,7 +19,7 @@ member_lines AS (
     -- a member counts towards coverage if it has public health duties or printed a non-zero
     -- figure (a district's zeros neither add money nor make a series incomplete)
     SELECT c.financial_year, c.fy_start, c.basis, m.area_code, c.ecode, c.ons_code, c.category,
-        sum(c.value_gbp_thousands) AS value_k,
+        sum(c.value_gbp_thousands ORDER BY c.canonical_line) AS value_k,
         bool_and(c.value_gbp_thousands IS NOT NULL) AS complete,
         bool_or(cls.has_public_health_duties) OR coalesce(bool_or(c.value_gbp_thousands <> 0),
             false) AS counts,
@@ -34,17 +35,18 @@ member_lines AS (
 member_categories AS (
     SELECT * FROM member_lines
     UNION ALL
-    SELECT financial_year, fy_start, basis, area_code, ecode, ons_code, 'adults', sum(value_k),
+    SELECT financial_year, fy_start, basis, area_code, ecode, ons_code, 'adults',
+        sum(value_k ORDER BY category),
         bool_and(complete), bool_or(counts), bool_or(imputed)
     FROM member_lines WHERE category IN ('drugs', 'alcohol') GROUP BY ALL
     UNION ALL
     SELECT financial_year, fy_start, basis, area_code, ecode, ons_code, 'all_substance_misuse',
-        sum(value_k), bool_and(complete), bool_or(counts), bool_or(imputed)
+        sum(value_k ORDER BY category), bool_and(complete), bool_or(counts), bool_or(imputed)
     FROM member_lines GROUP BY ALL
 ),
 per_area AS (
     SELECT financial_year, basis, area_code, category,
-        sum(value_k) AS value_k,
+        sum(value_k ORDER BY ecode) AS value_k,
         string_agg(coalesce(ons_code, ecode), ';' ORDER BY coalesce(ons_code, ecode))
             FILTER (WHERE counts) AS member_codes,
         count(*) FILTER (WHERE counts) AS members_in_file,
@@ -64,7 +66,7 @@ grid AS (
 ),
 population AS (
     -- the area's upper-tier councils on April 2023 boundaries (MYE4's geography)
-    SELECT s.area_code, p.mid_year, sum(p.population) AS population
+    SELECT s.area_code, p.mid_year, sum(p.population ORDER BY s.ons_code) AS population
     FROM (SELECT DISTINCT area_code, ons_code FROM reference.stable_areas) AS s
     JOIN raw.ons__mye4 AS p ON p.ons_code = s.ons_code
     WHERE s.ons_code IN (SELECT utla_code FROM raw.ons__ltla_utla_lookup_2023)

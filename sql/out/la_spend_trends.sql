@@ -2,9 +2,10 @@
 -- first_year/last_year: the span of years (of that basis) in which the council appears, so a
 -- series that starts or stops at a reorganisation says so rather than showing a fall to zero.
 -- Real terms: 2024-25 prices with the default deflator, as in out.spend_trends.
+-- Sums add in a fixed order (ORDER BY), so every build gives the same last bit.
 WITH lines AS (
     SELECT financial_year, fy_start, basis, ecode, ons_code, la_name, la_class, category,
-        sum(value_gbp_thousands) AS value_k
+        sum(value_gbp_thousands ORDER BY canonical_line) AS value_k
     FROM core.la_substance_misuse_spend
     WHERE measure = 'net_current_expenditure'
     GROUP BY ALL
@@ -13,11 +14,11 @@ categories AS (
     SELECT * FROM lines
     UNION ALL
     SELECT financial_year, fy_start, basis, ecode, ons_code, la_name, la_class, 'adults',
-        sum(value_k)
+        sum(value_k ORDER BY category)
     FROM lines WHERE category IN ('drugs', 'alcohol') GROUP BY ALL
     UNION ALL
     SELECT financial_year, fy_start, basis, ecode, ons_code, la_name, la_class,
-        'all_substance_misuse', sum(value_k)
+        'all_substance_misuse', sum(value_k ORDER BY category)
     FROM lines GROUP BY ALL
 ),
 prices AS (

@@ -1,12 +1,16 @@
 -- out.share_of_public_health: substance misuse net current expenditure as a share of
 -- TOTAL PUBLIC HEALTH, England, per year and basis (ENGLAND row where the file has one).
+-- Sums add in a fixed order (ORDER BY), so every build gives the same last bit.
 WITH totals AS (
     SELECT financial_year, fy_start, basis,
-        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands))
+        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)
+            ORDER BY canonical_line)
             FILTER (WHERE category <> 'public_health_total') AS substance_misuse_k,
-        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands))
+        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)
+            ORDER BY canonical_line)
             FILTER (WHERE category IN ('drugs', 'alcohol')) AS adults_k,
-        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands))
+        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)
+            ORDER BY canonical_line)
             FILTER (WHERE category = 'public_health_total') AS public_health_k
     FROM core.england_substance_misuse_spend
     WHERE measure = 'net_current_expenditure'

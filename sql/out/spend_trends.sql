@@ -10,10 +10,12 @@
 -- Real terms: 2024-25 prices with the default deflator (reference.gdp_deflator, is_default);
 -- the same as real_terms(value, financial_year, '2024-25'). A year the series lacks is NULL
 -- (and fails a blocking check); a year whose deflator is a forecast says so.
+-- Sums add in a fixed order (ORDER BY), so every build gives the same last bit.
 WITH file_lines AS (
     SELECT
         financial_year, fy_start, basis, category,
-        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)) AS value_k,
+        sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)
+            ORDER BY canonical_line) AS value_k,
         CASE WHEN bool_and(has_england_row) THEN 'england_row' ELSE 'sum_of_authorities' END
             AS value_source
     FROM core.england_substance_misuse_spend
@@ -21,7 +23,8 @@ WITH file_lines AS (
     GROUP BY ALL
 ),
 answer_lines AS (
-    SELECT financial_year, fy_start, basis, category, sum(value_gbp_thousands) AS value_k,
+    SELECT financial_year, fy_start, basis, category,
+        sum(value_gbp_thousands ORDER BY canonical_line) AS value_k,
         'parliamentary_answer' AS value_source
     FROM raw.parliament__la_substance_misuse_outturn AS a
     WHERE category <> 'all_substance_misuse'
@@ -35,11 +38,12 @@ lines AS (
 categories AS (
     SELECT financial_year, fy_start, basis, category, value_k, value_source FROM lines
     UNION ALL
-    SELECT financial_year, fy_start, basis, 'adults', sum(value_k), any_value(value_source)
+    SELECT financial_year, fy_start, basis, 'adults', sum(value_k ORDER BY category),
+        any_value(value_source)
     FROM lines WHERE category IN ('drugs', 'alcohol') GROUP BY ALL
     UNION ALL
-    SELECT financial_year, fy_start, basis, 'all_substance_misuse', sum(value_k),
-        any_value(value_source)
+    SELECT financial_year, fy_start, basis, 'all_substance_misuse',
+        sum(value_k ORDER BY category), any_value(value_source)
     FROM lines GROUP BY ALL
 ),
 council_lines AS (
