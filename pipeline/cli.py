@@ -106,6 +106,7 @@ def query_text(sql_or_path: str) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.area_pages import write_area_pages
     from pipeline.html_report import write_html_report
     from pipeline.report import write_reproduction_report
 
@@ -113,7 +114,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     with open_published(settings) as con:
         write_reproduction_report(con, settings.reports_dir)
         path = write_html_report(con, settings.reports_dir)
+        areas = write_area_pages(con, settings.reports_dir)
     print(path)
+    print(f"{areas[0]} ({len(areas) - 1} council area pages)")
     return 0
 
 
@@ -332,7 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="print the reproduction of published figures")
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("report", help="write data_lake/reports/index.html with charts")
+    p = sub.add_parser(
+        "report", help="write data_lake/reports/index.html and a page per council area"
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("query", help="run read-only SQL on the published database")

@@ -1,0 +1,259 @@
+"""Council area pages on the real mirror: every page, its CSVs against the database, its SQL,
+its charts' caveats, and the index and three pages rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.area_pages import QUERIES, area_query
+from pipeline.cli import main
+
+pytestmark = pytest.mark.mirror
+MERGED = "E10000021"  # Northamptonshire: the county, then North and West Northamptonshire
+SUSPECT = "E09000011"  # Greenwich: its early adult drug budget printed on the wrong line
+
+
+@pytest.fixture(scope="module")
+def areas_dir(mirror_lake) -> Path:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
+        assert main(["report"]) == 0
+    return mirror_lake.reports_dir / "areas"
+
+
+@pytest.fixture(scope="module")
+def con(mirror_lake):
+    with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
+        yield con
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _same(text: str, value: object) -> bool:
+    """A CSV field against the database's value: NULL is empty, floats to full precision."""
+    if value is None:
+        return text == ""
+    if isinstance(value, float):
+        return text != "" and abs(float(text) - value) <= 1e-9 * max(1.0, abs(value))
+    return text == str(value)
+
+
+def test_a_page_for_every_council_area_and_none_for_other_bodies(areas_dir, con):
+    councils = {
+        code
+        for (code,) in con.execute(
+            "SELECT DISTINCT area_code FROM out.area_spend_trends WHERE area_kind = 'council'"
+        ).fetchall()
+    }
+    others = con.execute(
+        "SELECT DISTINCT area_code, area_name FROM out.area_spend_trends "
+        "WHERE area_kind <> 'council'"
+    ).fetchall()
+    pages = {p.stem for p in areas_dir.glob("*.html")} - {"index"}
+    assert pages == councils and len(pages) >= 150
+    index = (areas_dir / "index.html").read_text(encoding="utf-8")
+    assert set(re.findall(r'href="([^"]+)\.html"', index)) == councils
+    for code, name in others:  # named on the index as having no page
+        assert code in index and name.split()[0] in index
+    for code in councils:
+        for chart in QUERIES:
+            for suffix in ("svg", "csv", "sql"):
+                assert (areas_dir / code / f"{chart}.{suffix}").stat().st_size > 0
+
+
+def test_each_csv_is_what_its_sql_gives(areas_dir, con):
+    """Running the SQL file beside a chart on the database gives that chart's CSV exactly."""
+    for page in sorted(areas_dir.glob("*.html")):
+        if page.stem == "index":
+            continue
+        for chart in QUERIES:
+            sql = (areas_dir / page.stem / f"{chart}.sql").read_text(encoding="utf-8")
+            assert sql == area_query(QUERIES[chart], page.stem)
+            cur = con.execute(sql)
+            columns = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+            written = _csv(areas_dir / page.stem / f"{chart}.csv")
+            assert len(written) == len(rows) > 0, (page.stem, chart)
+            for got, want in zip(written, rows, strict=True):
+                assert list(got) == columns
+                for column, value in zip(columns, want, strict=True):
+                    assert _same(got[column], value), (page.stem, chart, column, got, want)
+
+
+def test_spend_csv_numbers_equal_the_area_series(areas_dir, con):
+    """Every plotted spend figure is out.area_spend_trends' figure, and nothing is left out."""
+    want = {
+        (r[0], r[1], r[2], r[3]): (r[4], r[5])
+        for r in con.execute(
+            "SELECT area_code, financial_year, basis, category, value_gbp_thousands, "
+            "value_real_gbp_thousands FROM out.area_spend_trends WHERE area_kind = 'council' "
+            "AND category IN ('drugs', 'alcohol', 'adults', 'young_people')"
+        ).fetchall()
+    }
+    got = {}
+    for path in areas_dir.glob("*/spend.csv"):
+        for r in _csv(path):
+            got[(r["area_code"], r["financial_year"], r["basis"], r["category"])] = r
+    assert set(got) == set(want)
+    for key, (cash, real) in want.items():
+        assert _same(got[key]["value_gbp_thousands"], cash), key
+        assert _same(got[key]["value_real_gbp_thousands"], real), key
+
+
+def test_per_head_england_and_class_median_recomputed(areas_dir, con):
+    """England and the class median, computed here from the area series and the flags."""
+    rows = con.execute(
+        "SELECT area_code, area_class, financial_year, basis, value_real_gbp_thousands, "
+        "population, spend_per_head_real_gbp, is_complete FROM out.area_spend_trends "
+        "WHERE area_kind = 'council' AND category = 'adults'"
+    ).fetchall()
+    flags: dict[tuple, set[tuple[str, str]]] = {}
+    for area, year, basis, category, rule in con.execute(
+        "SELECT area_code, financial_year, basis, category, rule FROM out.suspect_values "
+        "WHERE category IN ('drugs', 'alcohol', 'young_people')"
+    ).fetchall():
+        flags.setdefault((area, year, basis), set()).add((category, rule))
+
+    def suspect(area: str, year: str, basis: str) -> bool:
+        found = flags.get((area, year, basis), set())
+        swapped = {c for c, r in found if r == "swapped_lines"}
+        # a swap between drugs and alcohol leaves their sum right; any other flag counts
+        return any(
+            c in ("drugs", "alcohol")
+            and not (r == "swapped_lines" and swapped == {"drugs", "alcohol"})
+            for c, r in found
+        )
+
+    counted = [r for r in rows if r[7] and r[6] is not None and not suspect(r[0], r[2], r[3])]
+    checked = 0
+    for path in (areas_dir / MERGED / "per_head.csv", areas_dir / SUSPECT / "per_head.csv"):
+        area_class = next(r[1] for r in rows if r[0] == path.parent.name)
+        for line in _csv(path):
+            key = (line["financial_year"], line["basis"])
+            pool = [r for r in counted if (r[2], r[3]) == key]
+            if line["series"] == "england":
+                value = 1000 * sum(r[4] for r in pool) / sum(r[5] for r in pool) if pool else None
+            elif line["series"] == "class_median":
+                pool = [r for r in pool if r[1] == area_class]
+                value = statistics.median(r[6] for r in pool) if pool else None
+            else:
+                value = next(r[6] for r in rows if r[0] == path.parent.name and (r[2], r[3]) == key)
+                pool = None
+            if pool is not None:
+                assert line["areas_counted"] == str(len(pool)), (path, line)
+            assert _same(line["spend_per_head_real_gbp"], value), (path, line, value)
+            checked += 1
+    assert checked >= 2 * 3 * 11
+
+
+def test_caveats_are_on_the_charts(areas_dir, con):
+    merged = (areas_dir / MERGED / "spend.svg").read_text(encoding="utf-8")
+    assert merged.startswith("<?xml") and "<svg" in merged
+    assert "reorganised" in merged and "North Northamptonshire" in merged
+    assert "£ thousand, cash" in merged and "£ thousand, 2024-25 prices" in merged
+    suspect = (areas_dir / SUSPECT / "spend.svg").read_text(encoding="utf-8")
+    n_flagged = con.execute(
+        "SELECT count(DISTINCT (financial_year, basis)) FROM out.suspect_values "
+        "WHERE area_code = ?",
+        [SUSPECT],
+    ).fetchone()[0]
+    assert n_flagged > 0 and "Suspect figure" in suspect and ">?<" in suspect
+    # a year whose council printed no figures is named over that year, not drawn as zero
+    (year,) = con.execute(
+        "SELECT min(financial_year) FROM out.area_spend_trends WHERE area_code = ? "
+        "AND basis = 'budget' AND category = 'adults' AND value_gbp_thousands IS NULL",
+        [SUSPECT],
+    ).fetchone()
+    assert year and "no budget" in suspect and f"{year} budget" in suspect
+    per_head = (areas_dir / SUSPECT / "per_head.svg").read_text(encoding="utf-8")
+    assert "£ per resident, 2024-25 prices" in per_head and "London boroughs" in per_head
+
+
+# --- headless Chromium -------------------------------------------------------------------------
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def render(page: Path, shot: Path, profile: Path) -> list[str]:
+    """Screenshot `page`; return the console lines Chromium logged (any is an error here)."""
+    proc = subprocess.run(
+        [
+            _chromium() or "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1100,2400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def blank(shot: Path) -> bool:
+    """True when the screenshot is (nearly) one colour."""
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]
+    ink = (pixels.mean(axis=2) < 0.9).mean()
+    return ink < 0.01 or float(pixels.std()) < 0.02
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if _chromium() is None:
+        if os.environ.get("SPENDTRACK_REQUIRE_MIRROR") == "1":
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium); CI installs it")
+    return _chromium()
+
+
+def test_the_console_check_and_blank_check_can_fail(chromium, tmp_path):
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!doctype html><p>x</p><script>undefinedFunction();</script>")
+    assert any(
+        "undefinedFunction" in line for line in render(bad, tmp_path / "b.png", tmp_path / "p")
+    )
+    empty = tmp_path / "empty.html"
+    empty.write_text("<!doctype html><title>t</title>")
+    assert render(empty, tmp_path / "e.png", tmp_path / "p") == []
+    assert blank(tmp_path / "e.png")
+
+
+def test_index_and_three_pages_render_cleanly(chromium, areas_dir, tmp_path):
+    index = areas_dir / "index.html"
+    third = sorted(p for p in areas_dir.glob("E08*.html"))[0]  # a metropolitan district
+    for page in (index, areas_dir / f"{MERGED}.html", areas_dir / f"{SUSPECT}.html", third):
+        html_text = page.read_text(encoding="utf-8")
+        for src in re.findall(r'(?:src|href)="([^":#]+)"', html_text):
+            assert (page.parent / src).exists(), (page.name, src)
+        assert "http://" not in html_text and "https://" not in html_text  # no network, no CDN
+        shot = tmp_path / f"{page.stem}.png"
+        assert render(page, shot, tmp_path / "profile") == [], page.name
+        assert not blank(shot), page.name
