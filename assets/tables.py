@@ -178,6 +178,14 @@ TABLES: tuple[TableSpec, ...] = (
         sql="out/suspect_values.sql",
         primary_key=("ecode", "financial_year", "basis", "category", "canonical_line", "rule"),
     ),
+    TableSpec(
+        name="out.area_suspects",
+        description="Each stable area, basis, year and category whose figure a suspect-value "
+        "rule flags (directly or through one of its parts), with the rules.",
+        deps=("out.suspect_values",),
+        sql="out/area_suspects.sql",
+        primary_key=("area_code", "basis", "financial_year", "category"),
+    ),
     *TREATMENT_TABLES,
     TableSpec(
         name="out.reproduction",

@@ -96,7 +96,7 @@ SQL_TABLES = (
         description="Per stable area, basis and category: baseline and latest spend, change in "
         "£ and %, cash and real, since its own peak, rank and a large-fall flag; never across "
         "a suspect figure.",
-        deps=("out.area_spend_trends", "out.suspect_values", "reference.stable_areas"),
+        deps=("out.area_spend_trends", "out.area_suspects", "reference.stable_areas"),
         sql="out/la_disinvestment.sql",
         primary_key=("basis", "category", "area_code"),
     ),

@@ -2,40 +2,15 @@
 -- included as their exact unions), basis and category, the spend at the baseline and in the
 -- latest year with a figure, the change in £ thousand and %, cash and 2024-25 prices, the
 -- change since the area's own peak, a rank among comparable areas and a large-fall flag.
--- Never across a suspect figure (out.suspect_values): the baseline is the first year whose
--- figure no rule flags, and a moved baseline says so (baseline_note) and is not ranked with
--- areas compared from the series' first year; a suspect latest year is not ranked either.
+-- Never across a suspect figure (out.area_suspects, from out.suspect_values): the baseline is
+-- the first year whose figure no rule flags, and a moved baseline says so (comparability_note)
+-- and is not ranked with areas compared from the series' first year; a suspect latest year is
+-- not ranked either.
 -- Peaks are taken over years no rule flags.
-WITH parts AS (
-    SELECT * FROM (VALUES ('drugs', 'drugs'), ('alcohol', 'alcohol'),
-        ('young_people', 'young_people'), ('adults', 'drugs'), ('adults', 'alcohol'),
-        ('all_substance_misuse', 'drugs'), ('all_substance_misuse', 'alcohol'),
-        ('all_substance_misuse', 'young_people')) AS k(category, part)
-),
-swaps AS (
-    -- the categories a swap moved money between, per council and year
-    SELECT ecode, basis, financial_year, list(DISTINCT category) AS swapped
-    FROM out.suspect_values WHERE rule = 'swapped_lines' GROUP BY ALL
-),
-area_suspects AS (
-    -- an area-year is suspect for a category if a member's figure for it, or for a part of
-    -- it (adults = drugs + alcohol; all = drugs + alcohol + young people), is flagged; a swap
-    -- between two parts of the same total leaves that total right, so it does not count there
-    SELECT s.area_code, s.basis, s.financial_year, k.category,
-        string_agg(DISTINCT s.rule, ', ' ORDER BY s.rule) AS rules
-    FROM out.suspect_values AS s
-    JOIN parts AS k ON k.part = s.category
-    LEFT JOIN swaps AS w USING (ecode, basis, financial_year)
-    LEFT JOIN (SELECT category, list(part) AS members FROM parts GROUP BY category) AS m
-        ON m.category = k.category
-    WHERE NOT (s.rule = 'swapped_lines'
-        AND len(list_intersect(w.swapped, m.members)) = 2)
-    GROUP BY ALL
-),
-figures AS (
-    SELECT t.*, a.rules AS suspect_rules, a.rules IS NOT NULL AS is_suspect
+WITH figures AS (
+    SELECT t.*, a.suspect_rules, a.suspect_rules IS NOT NULL AS is_suspect
     FROM out.area_spend_trends AS t
-    LEFT JOIN area_suspects AS a USING (area_code, basis, financial_year, category)
+    LEFT JOIN out.area_suspects AS a USING (area_code, basis, financial_year, category)
     WHERE t.area_kind = 'council' AND t.value_gbp_thousands IS NOT NULL
 ),
 series_span AS (

@@ -3,28 +3,15 @@
 -- unitary, metropolitan district, London borough), from out.area_spend_trends.
 -- England is the spend of every council area with a complete, unflagged figure divided by
 -- those areas' residents; the class median is taken over the same kind of figure. A figure is
--- left out of both when not all of an area's councils reported (is_complete) or a rule in
--- out.suspect_values flags the area's adult drug or alcohol figure that year (a swap between
--- the two leaves their total right and is kept). areas_counted says how many areas each
+-- left out of both when not all of an area's councils reported (is_complete) or its adult
+-- figure is suspect that year (out.area_suspects). areas_counted says how many areas each
 -- England or median figure covers. Per head needs a population estimate: none is held for
 -- years after mid-2023. This is exactly what the area page's per-head chart plots.
-WITH swaps AS (
-    SELECT ecode, basis, financial_year, list(DISTINCT category) AS swapped
-    FROM out.suspect_values WHERE rule = 'swapped_lines' GROUP BY ALL
-),
-suspects AS (
-    SELECT DISTINCT s.area_code, s.basis, s.financial_year
-    FROM out.suspect_values AS s
-    LEFT JOIN swaps AS w USING (ecode, basis, financial_year)
-    WHERE s.category IN ('drugs', 'alcohol')
-        AND NOT (s.rule = 'swapped_lines'
-            AND len(list_intersect(w.swapped, ['drugs', 'alcohol'])) = 2)
-),
-figures AS (
+WITH figures AS (
     SELECT t.*, s.area_code IS NOT NULL AS is_suspect,
         t.is_complete AND s.area_code IS NULL AND t.spend_per_head_real_gbp IS NOT NULL AS counts
     FROM out.area_spend_trends AS t
-    LEFT JOIN suspects AS s USING (area_code, basis, financial_year)
+    LEFT JOIN out.area_suspects AS s USING (area_code, basis, financial_year, category)
     WHERE t.area_kind = 'council' AND t.category = 'adults'
 ),
 england AS (
