@@ -156,6 +156,29 @@ class AreaChart:
             columnspacing=1.2,
         )
 
+    def plot(self, rows: list[dict], key: str) -> list[list[tuple[int, float]]]:
+        """Put each series' budget (line) and outturn (markers) on every panel; return the
+        suspect points per panel. `key` names the row field that picks the series."""
+        x = {y: i for i, y in enumerate(self.years)}
+        suspects: list[list[tuple[int, float]]] = [[] for _ in self.axes]
+        for name, (budget, outturn) in self.series.items():
+            for panel, column in enumerate(self.COLUMNS):
+                for basis, artist in (("budget", budget[panel]), ("outturn", outturn[panel])):
+                    mine = [
+                        r
+                        for r in rows
+                        if r[key] == name and r["basis"] == basis and r[column] is not None
+                    ]
+                    pts = {x[r["financial_year"]]: r[column] for r in mine}
+                    if basis == "budget":
+                        self.set_series(artist, pts)
+                    else:
+                        artist.set_data(list(pts), list(pts.values()))
+                    suspects[panel] += [
+                        (x[r["financial_year"]], r[column]) for r in mine if r["is_suspect"]
+                    ]
+        return suspects
+
     def set_series(self, artists: list, values: dict[int, float]) -> None:
         """Budget lines break at a missing year instead of bridging it."""
         n = len(self.years)
@@ -286,30 +309,7 @@ class SpendChart(AreaChart):
         self.legend(ncols=3)
 
     def draw(self, rows: list[dict], caveats: Caveats, title: str) -> str:
-        x = {y: i for i, y in enumerate(self.years)}
-        suspects: list[list[tuple[int, float]]] = [[] for _ in self.axes]
-        for category, (budget, outturn) in self.series.items():
-            for panel, column in enumerate(self.COLUMNS):
-                for basis, artist in (("budget", budget[panel]), ("outturn", outturn[panel])):
-                    pts = {
-                        x[r["financial_year"]]: r[column]
-                        for r in rows
-                        if r["category"] == category
-                        and r["basis"] == basis
-                        and r[column] is not None
-                    }
-                    if basis == "budget":
-                        self.set_series(artist, pts)
-                    else:
-                        artist.set_data(list(pts), list(pts.values()))
-                    suspects[panel] += [
-                        (x[r["financial_year"]], r[column])
-                        for r in rows
-                        if r["category"] == category
-                        and r["basis"] == basis
-                        and r["is_suspect"]
-                        and r[column] is not None
-                    ]
+        suspects = self.plot(rows, "category")
         top = _top([r[c] for r in rows for c in self.COLUMNS])
         return self.render(title, caveats, top, suspects)
 
@@ -333,29 +333,8 @@ class PerHeadChart(AreaChart):
         self.median_entry = self.legend_artist.get_texts()[2]
 
     def draw(self, rows: list[dict], caveats: Caveats, title: str, class_label: str) -> str:
-        x = {y: i for i, y in enumerate(self.years)}
         self.median_entry.set_text(f"median of {class_label}")
-        suspects: list[list[tuple[int, float]]] = [[] for _ in self.axes]
-        for series, (budget, outturn) in self.series.items():
-            for panel, column in enumerate(self.COLUMNS):
-                for basis, artist in (("budget", budget[panel]), ("outturn", outturn[panel])):
-                    pts = {
-                        x[r["financial_year"]]: r[column]
-                        for r in rows
-                        if r["series"] == series and r["basis"] == basis and r[column] is not None
-                    }
-                    if basis == "budget":
-                        self.set_series(artist, pts)
-                    else:
-                        artist.set_data(list(pts), list(pts.values()))
-                    suspects[panel] += [
-                        (x[r["financial_year"]], r[column])
-                        for r in rows
-                        if r["series"] == series
-                        and r["basis"] == basis
-                        and r["is_suspect"]
-                        and r[column] is not None
-                    ]
+        suspects = self.plot(rows, "series")
         top = _top([r[c] for r in rows for c in self.COLUMNS])
         return self.render(title, caveats, top, suspects)
 
