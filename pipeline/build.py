@@ -1,8 +1,8 @@
 """Build tables into a staging DuckDB file, running each table's blocking checks.
 
-`build_table` is the one step both runners use: the CLI's `build_database` loop and each
-Dagster asset. A failed check stops the build: nothing downstream is built and nothing is
-published.
+`build_database` is the one loop both runners use (through `pipeline.refresh.execute`): the
+CLI's refresh and every Dagster run. A failed check stops the build: nothing downstream is
+built and nothing is published.
 """
 
 from __future__ import annotations

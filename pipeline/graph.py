@@ -1,7 +1,7 @@
 """The table graph: each table's builder, dependencies, primary key and blocking checks.
 
-The CLI's runner (`pipeline.build`) and the Dagster definitions (`pipeline.definitions`) both
-walk this one graph and call the same `materialize_table`, so they run the same code.
+The CLI and the Dagster definitions (`pipeline.definitions`) both walk this one graph through
+`pipeline.plan` and `pipeline.build`, so they run the same code.
 """
 
 from __future__ import annotations
