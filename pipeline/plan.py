@@ -22,7 +22,7 @@ from pipeline.graph import TableSpec, downstream, topological, upstream
 class PlanError(SpendtrackError):
     """A selection cannot be rebuilt on its own: tables it needs are not built."""
 
-    exit_code = 2
+    exit_code = 7
 
 
 @dataclass(frozen=True)
