@@ -58,6 +58,7 @@ TABLES: tuple[TableSpec, ...] = (
         "for real terms) and ONS YBGB's financial-year means, each also rebased to 2024-25 = 100.",
         build=deflators.gdp_deflator,
         after_sql="macros/real_terms.sql",
+        source_families=("deflators",),
         primary_key=("series", "financial_year"),
         checks=(TableCheck("deflator_series_agree", deflators.series_agree),),
     ),
@@ -66,6 +67,7 @@ TABLES: tuple[TableSpec, ...] = (
         description="England RO3 outturn 2016-17 to 2018-19 by substance misuse line, from the "
         "written answer of 19 February 2020, as answered.",
         build=lambda ctx: written_answers.outturn_lines(ctx.source(written_answers.SOURCE_ID)),
+        sources=(written_answers.SOURCE_ID,),
         primary_key=("financial_year", "canonical_line"),
         checks=(TableCheck("total_equals_lines", written_answers.total_equals_lines),),
     ),
@@ -113,6 +115,7 @@ TABLES: tuple[TableSpec, ...] = (
         build=lambda ctx: secure_settings.in_treatment(
             ctx.source("published_ndtms_secure_settings")
         ),
+        sources=("published_ndtms_secure_settings",),
         primary_key=("financial_year", "cohort", "is_restated"),
         checks=(TableCheck("report_changes_agree", secure_settings.report_changes_agree),),
     ),
@@ -206,7 +209,7 @@ TABLES: tuple[TableSpec, ...] = (
         build=reproduction.reproduction_table,
         primary_key=("claim_id",),
         checks=(TableCheck("reproduction", reproduction.reproduction_check),),
-        sources=("published_sots17_claims",),
+        sources=("published_sots17_claims", reproduction.SECONDARY_CLAIMS),
     ),
     TableSpec(
         name="reference.sources",

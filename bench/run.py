@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.storage import STORAGE_VERSION  # noqa: E402
+from pipeline.storage import READERS, STORAGE_VERSION  # noqa: E402
 
 TARGETS = {"cold_over_floor": 2.0, "noop_beyond_startup_s": 1.0, "peak_memory_mb": 1024}
 AREA_PAGES_TARGET_S = 10.0
@@ -176,7 +176,7 @@ def main() -> int:
         query_s = statistics.median(q[0] for q in query)
         pages = area_pages_row(py, env)
         # What the storage format costs: the finished database written again, whole, in the
-        # published format (DuckDB v1.0.0's, which 1.x clients read) and in DuckDB 2.0's own
+        # published format (for DuckDB v1.1.0, which 1.x clients read) and in DuckDB 2.0's own
         # (which they cannot), alternately, so that load on the machine falls on both alike;
         # then every analyst example run on each.
         published = work / "lake" / "spendtrack.duckdb"
@@ -217,7 +217,7 @@ def main() -> int:
         ("peak memory, cold refresh", f"{cold_mb:,.0f} MB", f"<= {TARGETS['peak_memory_mb']:,} MB"),
         pages,
         (
-            f"database written whole, {STORAGE_VERSION} format (read by DuckDB 1.0 and later)",
+            f"database written whole, {STORAGE_VERSION} format (read by {READERS})",
             f"{fmt['published'][0]:.2f} s, {fmt['published'][1]:.1f} MB",
             "",
         ),

@@ -32,7 +32,7 @@ from pipeline.graph import declared_sources as declared
 from pipeline.publish import refresh_lock
 from pipeline.refresh import execute
 from pipeline.sources import load_sources
-from pipeline.storage import file_format
+from pipeline.storage import READERS, file_format, storage_version
 
 PUBLISHED = dg.AssetKey(["published", "spendtrack_database"])
 PLAN_TAG = "spendtrack/plan"
@@ -132,7 +132,7 @@ PUBLISHED_SPEC = dg.AssetSpec(
     PUBLISHED,
     deps=[asset_key(name) for name in LEAVES],
     description="The checked build moved atomically over data_lake/spendtrack.duckdb (in a "
-    "storage format DuckDB 1.0.0 and later read), with every out table written to "
+    f"storage format {READERS} read), with every out table written to "
     "data_lake/parquet/. Materialised alone, it runs `spendtrack refresh`'s change plan.",
     group_name="published",
     kinds={"duckdb", "parquet"},
@@ -257,7 +257,7 @@ def build_and_publish(context: dg.AssetExecutionContext, spendtrack: SpendtrackR
         "path": dg.MetadataValue.path(str(path)),
         "plan": todo.reason,
         "tables rebuilt": dg.MetadataValue.int(len(built)),
-        "storage format": file_format(path),
+        "storage format": f"{storage_version()} (DuckDB's tag: {file_format(path)})",
         "parquet": dg.MetadataValue.path(str(settings.parquet_dir)),
     }
     if PUBLISHED in selected:

@@ -96,9 +96,17 @@ def test_definitions_load_with_sources_schedule_and_blocking_checks():
     revenue = graph.get(key("raw.mhclg__revenue_cells")).parent_keys
     mhclg = {s.id for s in registry if s.family == "mhclg_revenue" and s.enabled}
     assert {k.path[-1] for k in revenue if k.path[0] == "source"} == mhclg
-    assert graph.get(key("out.spend_trends")).parent_keys == {
-        key("core.england_substance_misuse_spend")
-    }
+    enabled = [s for s in registry if s.enabled]
+    for spec in TABLES:  # each table's parents: the tables it reads and its source files
+        expected = {key(d) for d in spec.deps}
+        expected |= {dg.AssetKey(["source", s]) for s in declared_sources(spec, enabled)}
+        assert graph.get(key(spec.name)).parent_keys == expected, spec.name
+    upstream, todo = set(), [key("out.spend_trends")]
+    while todo:
+        parents = graph.get(todo.pop()).parent_keys - upstream
+        upstream |= parents
+        todo += parents
+    assert dg.AssetKey(["source", "mhclg_ra_2017_18"]) in upstream  # gov.uk file to the trends
 
 
 def test_dagster_definitions_validate():
@@ -164,7 +172,7 @@ def test_every_table_asset_carries_the_standard_metadata(built):
     preview = trends.asset_materialization.metadata["preview"].value
     assert preview.splitlines()[0].startswith("| financial_year | fy_start | basis |")
     published = instance.get_latest_materialization_event(PUBLISHED).asset_materialization
-    assert published.metadata["storage format"].value == "v1.0.0+"
+    assert published.metadata["storage format"].value == "v1.1.0 (DuckDB's tag: v1.0.0+)"
 
 
 def test_one_selected_asset_rebuilds_it_and_what_is_downstream(built):

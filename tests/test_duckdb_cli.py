@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.storage import STORAGE_VERSION, file_format
+from pipeline.storage import file_format, format_written
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "sql" / "examples").glob("*.sql"))
 
@@ -46,7 +46,7 @@ def test_the_format_written_is_the_one_chosen(synthetic, capsys):
     from pipeline.refresh import refresh
 
     refresh(synthetic, progress=lambda _m: None)
-    assert file_format(synthetic.database_path) == f"{STORAGE_VERSION}+"
+    assert file_format(synthetic.database_path) == format_written(synthetic.lake_dir) == "v1.0.0+"
     [row] = cli(synthetic.database_path, "-c", "SELECT count(*) AS n FROM out.spend_trends")
     assert row["n"] > 0
 
@@ -122,7 +122,7 @@ def test_a_published_file_in_another_format_is_rewritten_by_a_partial_build(
     monkeypatch.setenv("SPENDTRACK_STORAGE_VERSION", "latest")
     assert main(["refresh"]) == 0
     db = synthetic_env.database_path
-    assert file_format(db) != f"{STORAGE_VERSION}+"
+    assert file_format(db) == format_written(synthetic_env.lake_dir) != "v1.0.0+"
     refused = subprocess.run(
         [duckdb_cli(), "-readonly", str(db), "-c", "SELECT 1"], capture_output=True, text=True
     )
@@ -137,7 +137,7 @@ def test_a_published_file_in_another_format_is_rewritten_by_a_partial_build(
         selection=["out/spend_trends"],
     )
     assert result.success
-    assert file_format(db) == f"{STORAGE_VERSION}+"
+    assert file_format(db) == format_written(synthetic_env.lake_dir) == "v1.0.0+"
     [row] = cli(db, "-c", "SELECT count(*) AS n FROM raw.mhclg__revenue_cells")
     assert row["n"] == len(before)
     with duckdb.connect(str(db), read_only=True) as con:
