@@ -81,25 +81,29 @@ def table_metadata(con, spec: TableSpec, rows: int) -> dict[str, object]:
     return metadata
 
 
-def edition(src: Source) -> str:
+def period(src: Source) -> str:
     parts = [src.financial_year, src.basis, f"({src.form})" if src.form else ""]
     return " ".join(p for p in parts if p)
 
 
 def source_metadata(src: Source) -> dict[str, object]:
     """Definition metadata of a source file, as its registry entry gives it."""
-    address = src.url or src.landing_page
+    address = src.url or src.official_url or src.landing_page
     metadata: dict[str, object] = {
         "publisher": src.publisher,
         "licence": src.licence,
         "address": dg.MetadataValue.url(address) if address else "not recorded",
-        "edition": edition(src),
+        "edition": src.edition,  # official, copy or transcription
+        "period": period(src),
         "title": src.title,
+        "how to get it": src.how_to_get,
         "file": src.file_name,
         "sha256": src.sha256 or "not pinned",
         "bytes": dg.MetadataValue.int(src.bytes),
         "enabled": src.enabled,
     }
+    if src.official_url and src.official_url != address:
+        metadata["official edition"] = dg.MetadataValue.url(src.official_url)
     if src.vendored_path:
         metadata["vendored at"] = dg.MetadataValue.path(src.vendored_path)
     if src.obtained_from:

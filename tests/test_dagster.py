@@ -130,7 +130,8 @@ def test_every_asset_is_described_from_the_data_dictionary():
         assert node.metadata["dagster/table_name"] == f"spendtrack.{spec.name}"
     source = graph.get(dg.AssetKey(["source", "mhclg_ra_2014_15"]))
     assert {"publisher", "licence", "address", "edition", "sha256"} <= set(source.metadata)
-    assert source.metadata["edition"] == "2014-15 budget (RA)"
+    assert source.metadata["edition"] == "official"
+    assert source.metadata["period"] == "2014-15 budget (RA)"
 
 
 @pytest.fixture(scope="module")
