@@ -58,6 +58,7 @@ TABLES: tuple[TableSpec, ...] = (
         "for real terms) and ONS YBGB's financial-year means, each also rebased to 2024-25 = 100.",
         build=deflators.gdp_deflator,
         after_sql="macros/real_terms.sql",
+        source_families=("deflators",),
         primary_key=("series", "financial_year"),
         checks=(TableCheck("deflator_series_agree", deflators.series_agree),),
     ),
@@ -66,6 +67,7 @@ TABLES: tuple[TableSpec, ...] = (
         description="England RO3 outturn 2016-17 to 2018-19 by substance misuse line, from the "
         "written answer of 19 February 2020, as answered.",
         build=lambda ctx: written_answers.outturn_lines(ctx.source(written_answers.SOURCE_ID)),
+        sources=(written_answers.SOURCE_ID,),
         primary_key=("financial_year", "canonical_line"),
         checks=(TableCheck("total_equals_lines", written_answers.total_equals_lines),),
     ),
@@ -75,6 +77,7 @@ TABLES: tuple[TableSpec, ...] = (
         description="The NDTMS ViewIt export as published: adults in treatment in England by "
         "drug group, sex and age band, 2009-10 to 2021-22, both label casings kept.",
         build=lambda ctx: ndtms.viewit_adults(ctx.source("ohid_ndtms_viewit_adults")),
+        sources=("ohid_ndtms_viewit_adults",),
         primary_key=("financial_year", "substance_group", "sex", "age_band"),
     ),
     TableSpec(
@@ -82,6 +85,7 @@ TABLES: tuple[TableSpec, ...] = (
         description="Adults in treatment transcribed from the annual reports, one row per "
         "cell, with its citation and whether it is derived arithmetic.",
         build=lambda ctx: ndtms.published_adults(ctx.source("published_ndtms_adults")),
+        sources=("published_ndtms_adults",),
         primary_key=("financial_year", "substance_group"),
     ),
     TableSpec(
@@ -89,6 +93,7 @@ TABLES: tuple[TableSpec, ...] = (
         description="Young people in treatment transcribed from the annual reports, on the "
         "original and the revised bases, with citations.",
         build=lambda ctx: ndtms.published_young_people(ctx.source("published_ndtms_young_people")),
+        sources=("published_ndtms_young_people",),
         primary_key=("financial_year", "basis"),
     ),
     TableSpec(
@@ -98,6 +103,7 @@ TABLES: tuple[TableSpec, ...] = (
         build=lambda ctx: moj_prisons.prison_spend(
             ctx.source("published_prisons_substance_misuse")
         ),
+        sources=("published_prisons_substance_misuse",),
         primary_key=("financial_year", "series", "citation"),
     ),
     # Prisons: people in treatment in secure settings, beside the prison spending held.
@@ -109,6 +115,7 @@ TABLES: tuple[TableSpec, ...] = (
         build=lambda ctx: secure_settings.in_treatment(
             ctx.source("published_ndtms_secure_settings")
         ),
+        sources=("published_ndtms_secure_settings",),
         primary_key=("financial_year", "cohort", "is_restated"),
         checks=(TableCheck("report_changes_agree", secure_settings.report_changes_agree),),
     ),
@@ -126,12 +133,14 @@ TABLES: tuple[TableSpec, ...] = (
         description="ONS mid-year population estimates, MYE4 (mid-2011 to mid-2023, April 2023 "
         "boundaries), per area and year.",
         build=lambda ctx: ons_population.mye4(ctx.source("ons_mye_2023")),
+        sources=("ons_mye_2023",),
         primary_key=("ons_code", "mid_year"),
     ),
     TableSpec(
         name="raw.ons__ltla_utla_lookup_2023",
         description="ONS lower tier to upper tier local authority lookup, April 2023.",
         build=lambda ctx: ons_population.ltla_utla_lookup(ctx.source("ons_ltla_utla_lookup_2023")),
+        sources=("ons_ltla_utla_lookup_2023",),
         primary_key=("ltla_code",),
     ),
     TableSpec(
@@ -200,6 +209,7 @@ TABLES: tuple[TableSpec, ...] = (
         build=reproduction.reproduction_table,
         primary_key=("claim_id",),
         checks=(TableCheck("reproduction", reproduction.reproduction_check),),
+        sources=("published_sots17_claims", reproduction.SECONDARY_CLAIMS),
     ),
     TableSpec(
         name="reference.sources",
@@ -208,6 +218,7 @@ TABLES: tuple[TableSpec, ...] = (
         "and where this build took it from (cache, mirror, vendored, download and its address).",
         deps=("raw.mhclg__revenue_cells",),
         build=reference.sources_table,
+        source_families=("*",),
         primary_key=("source_id",),
     ),
 )

@@ -1,14 +1,13 @@
 """Build tables into a staging DuckDB file, running each table's blocking checks.
 
-`build_table` is the one step both runners use: the CLI's `build_database` loop and each
-Dagster asset. A failed check stops the build: nothing downstream is built and nothing is
-published.
+`build_database` is the one loop both runners use (through `pipeline.refresh.execute`): the
+CLI's refresh and every Dagster run. A failed check stops the build: nothing downstream is
+built and nothing is published.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,13 +51,14 @@ def failure_message(spec: TableSpec, failed: list[CheckResult]) -> str:
 
 
 def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, dict]:
-    """Materialize one table and run its checks; return (rows, {check name: results})."""
+    """Materialize one table, describe it and run its checks; return (rows, {check: results})."""
     create_schemas(ctx.con)
     ctx.building = spec.name
     try:
         rows = materialize_table(spec, ctx)
     finally:
         ctx.building = None
+    apply_dictionary(ctx.con, table=spec.name)
     outcomes: dict[str, list[CheckResult]] = {}
     for check in checks_for(spec):
         outcomes[check.name] = check.run(ctx)
@@ -66,15 +66,29 @@ def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, d
     return rows, outcomes
 
 
-def apply_dictionary(con, path: Path = DICTIONARY_CSV) -> None:
-    """COMMENT ON every table and column described in sql/dictionary.csv."""
+def read_dictionary(path: Path = DICTIONARY_CSV) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            text = row["description"].replace("'", "''")
-            if row["column"]:
-                con.execute(f"COMMENT ON COLUMN {row['table']}.{row['column']} IS '{text}'")
-            else:
-                con.execute(f"COMMENT ON TABLE {row['table']} IS '{text}'")
+        return list(csv.DictReader(fh))
+
+
+def table_description(name: str, path: Path = DICTIONARY_CSV) -> str | None:
+    """A table's description in sql/dictionary.csv, if it has one."""
+    for row in read_dictionary(path):
+        if row["table"] == name and not row["column"]:
+            return row["description"]
+    return None
+
+
+def apply_dictionary(con, path: Path = DICTIONARY_CSV, *, table: str | None = None) -> None:
+    """COMMENT ON every table and column described in sql/dictionary.csv (or one table's)."""
+    for row in read_dictionary(path):
+        if table is not None and row["table"] != table:
+            continue
+        text = row["description"].replace("'", "''")
+        if row["column"]:
+            con.execute(f"COMMENT ON COLUMN {row['table']}.{row['column']} IS '{text}'")
+        else:
+            con.execute(f"COMMENT ON TABLE {row['table']} IS '{text}'")
 
 
 def finalize(con) -> None:
@@ -82,10 +96,9 @@ def finalize(con) -> None:
     con.execute("CHECKPOINT")
 
 
-# DuckDB's buffer for the build; beyond it, it writes to disk. Unbounded, loading the 2.3
-# million raw cells peaks at about 1.4 GB; at 384 MB the whole refresh stays under 0.9 GB for
-# 2 to 3 s more (bench/run.py). SPENDTRACK_DUCKDB_MEMORY overrides it.
-BUILD_MEMORY_LIMIT = "384MB"
+# Called after each table is built and checked, before a failed check stops the build:
+# (table, the build context, rows, {check name: results}). Dagster reports from it.
+OnTable = Callable[[TableSpec, BuildContext, int, dict[str, list[CheckResult]]], None]
 
 
 def build_database(
@@ -96,18 +109,17 @@ def build_database(
     run_id: str,
     progress: Callable[[str], None] = print,
     only: set[str] | None = None,
+    on_table: OnTable | None = None,
 ) -> BuildContext:
     """Build `tables` into `path`; raise ValidationError on the first failed check.
 
     With `only`, `path` is a copy of the published database and just those tables are
     rebuilt (and checked); the others stay as they were published.
     """
-    import duckdb
-
+    from pipeline.storage import connect_build
     from pipeline.validation import data_docs_once
 
-    limit = os.environ.get("SPENDTRACK_DUCKDB_MEMORY", BUILD_MEMORY_LIMIT)
-    con = duckdb.connect(str(path), config={"memory_limit": limit})
+    con = connect_build(path)
     ctx = BuildContext(con=con, settings=settings, progress=progress)
     try:
         with data_docs_once(settings.reports_dir / "validation"):
@@ -121,6 +133,8 @@ def build_database(
                     f"  {spec.name}: {rows:,} rows, {len(results)} checks passed "
                     f"{sum(r.passed for r in results)} ({time.perf_counter() - started:.2f}s)"
                 )
+                if on_table is not None:
+                    on_table(spec, ctx, rows, outcomes)
                 failed = [r for r in results if not r.passed]
                 if failed:
                     raise ValidationError(failure_message(spec, failed))

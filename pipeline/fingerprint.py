@@ -2,11 +2,11 @@
 
 The fingerprint is a sha256 over the source registry (every pinned checksum), the committed
 transcriptions, the code and the data that shape the output (`pipeline/`, `assets/`, `sql/`,
-`expectations/`) and the versions of the libraries that compute it. Beside it the record
-keeps the code's own digest, a digest of each source's registry entry, and which sources each
-table read (its lineage). Nothing changed: no build. Only source entries changed, none added
-or removed, same code: only the tables that read them, and what depends on those, are
-rebuilt. Anything else: a full build.
+`expectations/`), the storage format written and the versions of the libraries that compute
+it. Beside it the record keeps the code's own digest, a digest of each source's registry
+entry, and which sources each table read (its lineage). Nothing changed: no build. Only
+source entries changed, none added or removed, same code: only the tables that read them,
+and what depends on those, are rebuilt (`pipeline.plan`). Anything else: a full build.
 
 The record is written beside the database only after a publish, and removed just before
 one, so a crash in between means a full rebuild, never a skipped one. Standard library only:
@@ -51,6 +51,9 @@ def code_digest() -> str:
     for path in code_files():
         digest.update(f"\0{path.relative_to(REPO_ROOT)}\0".encode())
         digest.update(path.read_bytes())
+    from pipeline.storage import storage_version
+
+    digest.update(f"\0storage={storage_version()}".encode())
     for name in LIBRARIES:
         try:
             version = metadata.version(name)
@@ -176,6 +179,11 @@ def _published_intact(settings: Settings) -> tuple[Published | None, str]:
     return published, ""
 
 
+def published_record(settings: Settings) -> Published | None:
+    """The record of the published build, if the files it describes are still in place."""
+    return _published_intact(settings)[0]
+
+
 def up_to_date(settings: Settings) -> tuple[bool, str]:
     """Whether the published database was built from exactly these sources and this code."""
     published, why = _published_intact(settings)
@@ -186,47 +194,65 @@ def up_to_date(settings: Settings) -> tuple[bool, str]:
     return True, f"sources and code unchanged since the build published {published.published_at}"
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What a refresh must build: nothing, some tables (on a copy of the published database)
-    or everything; `reason` says why."""
-
-    tables: frozenset[str] | None  # None: every table
-    reason: str
-    lineage: dict[str, list[str]] = field(default_factory=dict)  # of the published build
-
-
-def plan(settings: Settings, built_from: BuiltFrom, all_tables: list, downstream) -> Plan:
-    """Decide between a partial and a full build. `downstream(names)` closes over dependants."""
+def changed(
+    settings: Settings, built_from: BuiltFrom, known: set[str]
+) -> tuple[frozenset[str] | None, str, Published | None]:
+    """What changed since the published build: (tables that read a changed source, or None
+    for everything; why; the record of the published build, where it is intact)."""
     published, why = _published_intact(settings)
     if published is None:
-        return Plan(None, why)
+        return None, why, None
     if published.fingerprint == built_from.fingerprint:
-        return Plan(
+        return (
             frozenset(),
             f"sources and code unchanged since the build published {published.published_at}",
-            published.lineage,
+            published,
         )
     if not published.lineage or not published.code:
-        return Plan(None, "the published build has no lineage record")
+        return None, "the published build has no lineage record", published
     if published.code != built_from.code:
-        return Plan(None, "the code, SQL, layouts, expectations or a library version changed")
+        return None, "the code, SQL, layouts, expectations or a library version changed", published
     before, now = published.sources, built_from.sources
     if set(before) != set(now):
         added, removed = sorted(set(now) - set(before)), sorted(set(before) - set(now))
-        return Plan(None, f"sources added {added} or removed {removed}")
-    changed = {sid for sid in now if now[sid] != before[sid]}
-    if not changed:  # the registry changed only outside source entries (comments, order)
-        return Plan(frozenset(), "no source entry changed", published.lineage)
-    known = {spec.name for spec in all_tables}
+        return None, f"sources added {added} or removed {removed}", published
+    stale = {sid for sid in now if now[sid] != before[sid]}
+    if not stale:  # the registry changed only outside source entries (comments, order)
+        return frozenset(), "no source entry changed", published
     if set(published.lineage) - known:
-        return Plan(None, "the published build has tables this code does not")
-    readers = {t for t, ids in published.lineage.items() if changed.intersection(ids)}
-    tables = frozenset(downstream(readers))
-    if tables >= known:
-        return Plan(None, f"sources {sorted(changed)} feed every table")
-    return Plan(
-        tables,
-        f"sources {sorted(changed)} changed: rebuilding {len(tables)} of {len(known)} tables",
-        published.lineage,
-    )
+        return None, "the published build has tables this code does not", published
+    readers = {t for t, ids in published.lineage.items() if stale.intersection(ids)}
+    return frozenset(readers), f"sources {sorted(stale)} changed", published
+
+
+def after_build(
+    built_from: BuiltFrom,
+    previous: Published | None,
+    rebuilt: frozenset[str] | None,
+    lineage: dict[str, list[str]],
+) -> BuiltFrom | None:
+    """What to record for a build that rebuilt `rebuilt` (None: every table) on a copy of the
+    build `previous` describes; None when it is a mixture no record can describe (another
+    version of the code), so that the next refresh rebuilds everything.
+
+    A source counts as current when its entry is unchanged or every table that reads it was
+    rebuilt; otherwise the record keeps its old entry, and the next refresh rebuilds its
+    readers. So a Dagster selection that leaves a changed source's readers alone never hides
+    the change from the nightly refresh.
+    """
+    if rebuilt is None:
+        return built_from
+    if (
+        previous is None
+        or previous.code != built_from.code
+        or set(previous.sources) != set(built_from.sources)
+    ):
+        return None
+    sources = {}
+    for sid, entry in built_from.sources.items():
+        readers = {table for table, ids in lineage.items() if sid in ids}
+        current = previous.sources[sid] == entry or readers <= rebuilt
+        sources[sid] = entry if current else previous.sources[sid]
+    if sources == built_from.sources:
+        return built_from
+    return BuiltFrom(f"partly rebuilt from {previous.fingerprint}", built_from.code, sources)

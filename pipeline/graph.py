@@ -1,7 +1,7 @@
 """The table graph: each table's builder, dependencies, primary key and blocking checks.
 
-The CLI's runner (`pipeline.build`) and the Dagster definitions (`pipeline.definitions`) both
-walk this one graph and call the same `materialize_table`, so they run the same code.
+The CLI and the Dagster definitions (`pipeline.definitions`) both walk this one graph through
+`pipeline.plan` and `pipeline.build`, so they run the same code.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class CheckResult:
     passed: bool
     description: str
     observed: str = ""
+    docs: str = ""  # the Great Expectations data docs page of this result, where there is one
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class TableCheck:
 
     name: str
     run: Callable[[BuildContext], list[CheckResult]]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,10 @@ class TableSpec:
     after_sql: str | None = None  # statements under sql/ run once the table exists (macros)
     primary_key: tuple[str, ...] = ()
     checks: tuple[TableCheck, ...] = ()
+    # The sources the builder reads, declared so the Dagster graph can draw them: by family
+    # ("*" for every source) and by id. A test holds them to what a build actually reads.
     source_families: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
     @property
     def schema(self) -> str:
@@ -144,7 +149,9 @@ def primary_key_check(spec: TableSpec) -> TableCheck:
             )
         ]
 
-    return TableCheck("primary_key", check)
+    return TableCheck(
+        "primary_key", check, f"({', '.join(spec.primary_key)}) is not null and unique"
+    )
 
 
 def checks_for(spec: TableSpec) -> tuple[TableCheck, ...]:
@@ -187,6 +194,27 @@ def downstream(specs: list[TableSpec], names: set[str]) -> set[str]:
                 found.add(spec.name)
                 changed = True
     return found
+
+
+def upstream(specs: list[TableSpec], names: set[str]) -> set[str]:
+    """Every table that one of `names` depends on, directly or not (not `names` themselves)."""
+    by_name = {s.name: s for s in specs}
+    found: set[str] = set()
+    todo = [dep for name in names for dep in by_name[name].deps]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(by_name[name].deps)
+    return found
+
+
+def declared_sources(spec: TableSpec, registry: list[Source]) -> list[str]:
+    """The ids of the sources `spec` declares it reads, in registry order."""
+    families = set(spec.source_families)
+    return [
+        s.id for s in registry if "*" in families or s.family in families or s.id in spec.sources
+    ]
 
 
 def sql_path(relative: str) -> Path:

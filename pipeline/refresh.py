@@ -1,4 +1,4 @@
-"""fetch -> build -> check -> publish: what `spendtrack refresh` and the nightly job run.
+"""fetch -> build -> check -> publish: what `spendtrack refresh` and every Dagster run execute.
 
 The build goes into a new directory under `<lake>/.staging/`; only when every blocking check
 has passed is the database moved over the published one. On any failure the staging
@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import fingerprint
-from pipeline.build import build_database
+from pipeline import fingerprint, plan
+from pipeline.build import OnTable, build_database
 from pipeline.config import Settings
+from pipeline.plan import Plan
 from pipeline.publish import publish_file, refresh_lock
+from pipeline.storage import copy_for_build
 
 STAGING_DB = "spendtrack.duckdb"
 
@@ -54,15 +56,15 @@ def export_parquet(database: Path, out_dir: Path) -> list[Path]:
 def publish_build(
     staging_dir: Path,
     settings: Settings,
-    built_from: fingerprint.BuiltFrom | None = None,
+    record: fingerprint.BuiltFrom | None,
     lineage: dict[str, list[str]] | None = None,
 ) -> Path:
     """Export Parquet from a checked build, then move database and Parquet into place.
 
-    `built_from` is taken before the build read anything; the record of it is removed before
-    the move and written after, so an interrupted publish forces a full rebuild.
+    `record` (what the build was made from, taken before it read anything) is written after
+    the move, the old one removed before it, so an interrupted publish forces a full
+    rebuild; without one, nothing is recorded and the next refresh rebuilds everything.
     """
-    built_from = built_from or fingerprint.BuiltFrom.now(settings)
     staging_db = staging_dir / STAGING_DB
     parquet = export_parquet(staging_db, staging_dir / "parquet")
     fingerprint.forget(settings)
@@ -70,8 +72,59 @@ def publish_build(
     settings.parquet_dir.mkdir(parents=True, exist_ok=True)
     for path in parquet:
         os.replace(path, settings.parquet_dir / path.name)
-    fingerprint.record(settings, built_from, parquet, lineage)
+    if record is not None:
+        fingerprint.record(settings, record, parquet, lineage)
     return settings.database_path
+
+
+def execute(
+    settings: Settings,
+    todo: Plan,
+    built_from: fingerprint.BuiltFrom,
+    *,
+    progress: Callable[[str], None] = print,
+    on_table: OnTable | None = None,
+    run_id: str | None = None,
+) -> Path:
+    """Build what `todo` says in a new staging file, check it, publish it; return its path.
+
+    The caller holds the refresh lock. A partial plan starts from a copy of the published
+    database; on any failure the staging directory is removed and nothing is published.
+    """
+    from assets.tables import TABLES
+
+    clear_stale_staging(settings)
+    run_id = run_id or new_run_id()
+    staging_dir = settings.staging_dir / run_id
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    staging_db = staging_dir / STAGING_DB
+    try:
+        if todo.tables is None:
+            progress(f"building {staging_db} (full build: {todo.reason})")
+        else:
+            progress(f"building {staging_db} ({todo.reason})")
+            if settings.database_path.exists():
+                how = copy_for_build(settings.database_path, staging_db)
+                if how != "copied":
+                    progress(f"  the published database was {how}")
+        ctx = build_database(
+            staging_db,
+            settings,
+            TABLES,
+            run_id=run_id,
+            progress=progress,
+            only=todo.tables,
+            on_table=on_table,
+        )
+        previous = todo.previous.lineage if todo.previous and todo.tables is not None else {}
+        lineage = dict(previous)
+        lineage.update({table: sorted(ids) for table, ids in ctx.reads.items()})
+        record = fingerprint.after_build(built_from, todo.previous, todo.tables, lineage)
+        path = publish_build(staging_dir, settings, record, lineage)
+        progress(f"published {path}")
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+    return path
 
 
 def refresh(
@@ -88,41 +141,17 @@ def refresh(
     on those) are rebuilt, on a copy of the published database, with all their checks.
     """
     from assets.tables import TABLES
-    from pipeline.graph import downstream
 
     with refresh_lock(settings.lake_dir, wait_s=wait_s):
         built_from = fingerprint.BuiltFrom.now(settings)
-        todo = fingerprint.plan(
-            settings, built_from, list(TABLES), lambda names: downstream(list(TABLES), names)
-        )
+        todo = plan.for_changes(settings, list(TABLES), built_from)
         if force:
-            todo = fingerprint.Plan(None, "--force")
-        if todo.tables is not None and not todo.tables:
+            todo = Plan(None, "--force")
+        if todo.is_noop:
             progress(f"nothing to do: {todo.reason}")
-            published = fingerprint.read(settings)
-            if published and published.fingerprint != built_from.fingerprint:
+            if todo.previous and todo.previous.fingerprint != built_from.fingerprint:
                 # the registry changed outside any source entry: note it, build nothing
                 parquet = sorted(settings.parquet_dir.glob("*.parquet"))
-                fingerprint.record(settings, built_from, parquet, todo.lineage)
+                fingerprint.record(settings, built_from, parquet, todo.previous.lineage)
             return settings.database_path
-        clear_stale_staging(settings)
-        run_id = new_run_id()
-        staging_dir = settings.staging_dir / run_id
-        staging_dir.mkdir(parents=True, exist_ok=True)
-        staging_db = staging_dir / STAGING_DB
-        try:
-            if todo.tables is None:
-                progress(f"building {staging_db} (full build: {todo.reason})")
-            else:
-                progress(f"building {staging_db} ({todo.reason})")
-                shutil.copyfile(settings.database_path, staging_db)
-            ctx = build_database(
-                staging_db, settings, TABLES, run_id=run_id, progress=progress, only=todo.tables
-            )
-            lineage = dict(todo.lineage) if todo.tables is not None else {}
-            lineage.update({table: sorted(ids) for table, ids in ctx.reads.items()})
-            path = publish_build(staging_dir, settings, built_from, lineage)
-            progress(f"published {path}")
-        finally:
-            shutil.rmtree(staging_dir, ignore_errors=True)
-    return path
+        return execute(settings, todo, built_from, progress=progress)

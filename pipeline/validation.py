@@ -154,8 +154,13 @@ class Validator:
         result = self.checkpoint(suite).run(
             batch_parameters={"dataframe": frame}, expectation_parameters=params
         )
+        pages = []
         for identifier in result.run_results:
             self.pending_docs += [identifier, ExpectationSuiteIdentifier(name=suite.name)]
+            pages += self.context.get_docs_sites_urls(
+                resource_identifier=identifier, site_name="spendtrack", only_if_exists=False
+            )
+        docs = next((p["site_url"] for p in pages if p.get("site_url")), "")
         # Rendering data docs costs about 0.5 s a time (the whole site index is rebuilt), so a
         # CLI build renders once at the end; a Dagster check renders its own result at once.
         if self.docs_dir not in _deferred_docs:
@@ -184,6 +189,7 @@ class Validator:
                         passed=bool(r.success),
                         description=cfg.meta.get("why", cfg.type) if cfg.meta else cfg.type,
                         observed=str(observed),
+                        docs=docs,
                     )
                 )
         return out
@@ -249,4 +255,9 @@ def gx_check(suite: Suite) -> TableCheck:
         docs = ctx.settings.reports_dir / "validation"
         return validator(docs).validate(suite, frame, parameters(ctx))
 
-    return TableCheck("gx_" + re.sub(r"\W+", "_", suite.path.stem), run)
+    return TableCheck(
+        "gx_" + re.sub(r"\W+", "_", suite.path.stem),
+        run,
+        f"Great Expectations suite {suite.name} ({len(suite.expectations)} expectations, "
+        f"expectations/suites/{suite.path.name})",
+    )
