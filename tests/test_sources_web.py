@@ -3,9 +3,7 @@ attachments followed through the Content API, and the allow-list."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from pipeline.fetch import ALLOWED_HOSTS, address_file_name, cache_path, resolve
 from pipeline.sources import Source
 from tests.loopback import content_api_document, play_official_hosts, served_path
 from tests.synthetic import write_xlsx
+from tests.test_fetch import source_for as fetch_source_for
 
 PINNED = (
     "https://www.gov.uk/government/uploads/system/uploads/attachment_data/file/532962/RA_test.xlsx"
@@ -38,24 +37,9 @@ def web(httpserver, monkeypatch):
 
 
 def source_for(path: Path, **changes) -> Source:
-    data = path.read_bytes()
-    src = Source(
-        id="mhclg_ra_test",
-        family="mhclg_revenue",
-        publisher="t",
-        title="t",
-        financial_year="2016-17",
-        basis="budget",
-        file_name=path.name,
-        mirror_path=f"mhclg/{path.name}",
-        kind="xlsx",
-        sha256=hashlib.sha256(data).hexdigest(),
-        bytes=len(data),
-        licence="t",
-        url=PINNED,
-        landing_page=LANDING,
-    )
-    return replace(src, **changes)
+    """The fetch tests' source, with an official address and landing page."""
+    pinned = {"id": "mhclg_ra_test", "url": PINNED, "landing_page": LANDING}
+    return fetch_source_for(path, **(pinned | changes))
 
 
 def fetch_from_web(src: Source, tmp_path: Path) -> fetch.Resolved:
