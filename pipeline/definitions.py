@@ -177,11 +177,14 @@ def checks_only(context: dg.AssetExecutionContext, settings: Settings):
 
     by_name = {spec.name: spec for spec in TABLES}
     with duckdb.connect(str(settings.database_path), read_only=True) as con:
-        ctx = BuildContext(con=con, settings=settings, progress=context.log.info)
         for key in context.selected_asset_check_keys:
             spec = by_name[".".join(key.asset_key.path)]
             check = next(c for c in CHECKS[spec.name] if c.name == key.name)
-            yield check_result(spec, check, check.run(ctx), settings)
+            # A cursor per check: a check that stops fetching early (fetchone) leaves its
+            # result open, and DuckDB refuses the next query on that same connection.
+            with con.cursor() as cursor:
+                ctx = BuildContext(con=cursor, settings=settings, progress=context.log.info)
+                yield check_result(spec, check, check.run(ctx), settings)
 
 
 @dg.multi_asset(
