@@ -7,13 +7,18 @@ speed), not a test: a recorded output says nothing about whether either build is
 
 For every table in the database (all schemas, `checks` included) it prints one line:
 
-    <schema.table>  rows=<n>  columns=<sha256 of names and types>  rows_hash=<sha256>
+    <schema.table>  rows=<n>  columns=<hash of names and types>  rows_hash=<h>  exact=<h>
 
-`rows_hash` is the sha256 of every row's text (DuckDB's cast of the row to VARCHAR) in
-primary key order: the key from the table graph (`assets/tables.py`), or every column for
-a table without one. `checks.validation_results` drops the columns that differ on every run
-(run id, time). A last line hashes the table and column comments (the data dictionary), and
-with `--parquet` each exported Parquet file is fingerprinted the same way.
+`exact` is the sha256 of every row's text (DuckDB's cast of the row to VARCHAR) in primary
+key order: the key from the table graph (`assets/tables.py`), or every column for a table
+without one. `rows_hash` is the same with floating-point columns printed to 12 significant
+digits and magnitudes under 1e-9 printed as 0: DuckDB adds doubles in parallel, in no fixed
+order, so two builds of the same code and files can differ in a sum's last bit (962.3726434
+against 962.3726434000001, or a difference of two equal sums of 0 against 4.5e-13), and
+`exact` alone would call that a changed result. `checks.validation_results` drops the
+columns that differ on every run (run id, time). A last line hashes the table and column
+comments (the data dictionary), and with `--parquet` each exported Parquet file is
+fingerprinted the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ sys.path.insert(0, str(REPO))
 # Columns that differ on every build by design; everything else must be reproducible.
 VOLATILE = {"checks.validation_results": ("run_id", "checked_at")}
 BATCH = 100_000
+# A double as compared: 12 significant digits, and the residue of subtracting equal sums as 0.
+ROUNDED = 'printf(\'%.12g\', CASE WHEN abs("{0}") < 1e-9 THEN 0 ELSE "{0}" END)'
 
 
 def primary_keys() -> dict[str, tuple[str, ...]]:
@@ -39,25 +46,30 @@ def primary_keys() -> dict[str, tuple[str, ...]]:
 
 def fingerprint(con, relation: str, columns: list[tuple[str, str]], key: tuple[str, ...]) -> str:
     """One line for a relation (a table name or a read_parquet call)."""
-    names = [n for n, _ in columns]
     column_hash = hashlib.sha256(
         "\n".join(f"{n} {t}" for n, t in columns).encode("utf-8")
     ).hexdigest()[:16]
-    quoted = ", ".join(f'"{n}"' for n in names)
-    order = ", ".join(f'"{k}"' for k in key) if key else quoted
+    exact = ", ".join(f'"{n}"' for n, _ in columns)
+    rounded = ", ".join(
+        f'"{n}" := {ROUNDED.format(n)}' if t in ("DOUBLE", "FLOAT") else f'"{n}"'
+        for n, t in columns
+    )
+    order = ", ".join(f'"{k}"' for k in key) if key else exact
     # The row as a struct cast to text: typed, NULL kept apart from '' and 'NULL'.
     cursor = con.execute(
-        f"SELECT CAST(struct_pack({quoted}) AS VARCHAR) FROM {relation} "
-        f"ORDER BY {order} NULLS FIRST"
+        f"SELECT CAST(struct_pack({rounded}) AS VARCHAR), CAST(struct_pack({exact}) AS VARCHAR) "
+        f"FROM {relation} ORDER BY {order} NULLS FIRST"
     )
-    digest = hashlib.sha256()
+    digests = hashlib.sha256(), hashlib.sha256()
     rows = 0
     while batch := cursor.fetchmany(BATCH):
         rows += len(batch)
-        for (text,) in batch:
-            digest.update(text.encode("utf-8"))
-            digest.update(b"\n")
-    return f"rows={rows}  columns={column_hash}  rows_hash={digest.hexdigest()[:16]}"
+        for texts in batch:
+            for digest, text in zip(digests, texts, strict=True):
+                digest.update(text.encode("utf-8"))
+                digest.update(b"\n")
+    rounded_hash, exact_hash = (d.hexdigest()[:16] for d in digests)
+    return f"rows={rows}  columns={column_hash}  rows_hash={rounded_hash}  exact={exact_hash}"
 
 
 def table_lines(con) -> list[str]:
