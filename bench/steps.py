@@ -115,7 +115,7 @@ def patch(steps: Steps) -> None:
             cls.build_docs = steps.wrap("checks: GX data docs", cls.build_docs)
         if hasattr(cls, "checkpoint"):
             cls.checkpoint = steps.wrap("checks: GX suite set-up", cls.checkpoint)
-    maybe(validation, "import_gx", "checks: GX import and context")
+    maybe(validation, "_preload", "checks: GX import")
     maybe(validation, "validation_frame", "checks: GX frame from DuckDB")
 
 

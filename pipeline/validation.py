@@ -12,10 +12,13 @@ fail, are written to `<lake>/reports/validation/`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,13 +75,43 @@ def parameters(ctx: BuildContext) -> dict[str, object]:
     }
 
 
+def import_gx():
+    """Import Great Expectations quietly (no analytics, errors only in the log)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations
+
+    return great_expectations
+
+
+def preload() -> None:
+    """Start importing GX on a thread of its own, to be ready when the first suite runs.
+
+    The import takes two to three seconds of Python; a build spends its first seconds
+    reading workbooks and writing DuckDB, which hold Python's lock only now and then, so the
+    import runs beside them. A suite that needs GX before it is loaded waits for the import
+    (Python's import lock), and an import that failed is retried, and raises, there.
+    """
+    if "great_expectations" in sys.modules or _preloading:
+        return
+    thread = threading.Thread(target=_preload, name="import-gx", daemon=True)
+    _preloading.append(thread)
+    thread.start()
+
+
+def _preload() -> None:
+    with contextlib.suppress(Exception):  # retried, and raised, where it is needed
+        import_gx()
+
+
+_preloading: list[threading.Thread] = []
+
+
 class Validator:
     """One ephemeral GX context per process, writing data docs to one directory."""
 
     def __init__(self, docs_dir: Path) -> None:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        import great_expectations as gx
+        gx = import_gx()
 
         self.gx = gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -229,18 +262,15 @@ def validation_frame(con, sql: str):
     The raw table has over two million cells with a handful of distinct sources, sheets,
     measures and markers: as Python strings that frame takes about a gigabyte, as
     categoricals a few tens of megabytes, and GX's pandas engine checks either the same way.
+    Arrow makes the categoricals as it converts (a third of the time of encoding first).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    from pipeline.memory import give_back
 
     table = con.sql(sql).to_arrow_table()
-    columns = [
-        pc.dictionary_encode(col)
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-        else col
-        for col in table.columns
-    ]
-    return pa.table(columns, names=table.column_names).to_pandas()
+    frame = table.to_pandas(strings_to_categorical=True)
+    del table
+    give_back()  # the Arrow copy (a few hundred MB for the raw cells) before GX runs
+    return frame
 
 
 def gx_check(suite: Suite) -> TableCheck:
