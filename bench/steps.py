@@ -113,8 +113,9 @@ def patch(steps: Steps) -> None:
         cls.__init__ = steps.wrap("checks: GX import and context", cls.__init__)
         if hasattr(cls, "build_docs"):
             cls.build_docs = steps.wrap("checks: GX data docs", cls.build_docs)
-        if hasattr(cls, "checkpoint"):
-            cls.checkpoint = steps.wrap("checks: GX suite set-up", cls.checkpoint)
+        for name in ("checkpoint", "definition"):
+            if hasattr(cls, name):
+                setattr(cls, name, steps.wrap("checks: GX suite set-up", getattr(cls, name)))
     maybe(validation, "_preload", "checks: GX import")
     maybe(validation, "validation_frame", "checks: GX frame from DuckDB")
 
