@@ -96,3 +96,15 @@ def published_copy(template: Path, settings: Settings) -> Settings:
     root = settings.sources_path.parent
     shutil.copytree(template, root, dirs_exist_ok=True, copy_function=shutil.copy2)
     return settings
+
+
+@pytest.fixture(scope="session")
+def mirror_report(mirror_lake: Settings) -> Settings:
+    """`spendtrack report` once on the shared mirror build: the page, its charts and the
+    council area pages, read by the report and area page tests."""
+    from pipeline.cli import main
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
+        assert main(["report"]) == 0
+    return mirror_lake
