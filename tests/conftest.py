@@ -108,3 +108,15 @@ def mirror_report(mirror_lake: Settings) -> Settings:
         env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
         assert main(["report"]) == 0
     return mirror_lake
+
+
+@pytest.fixture
+def published_env(synthetic_env: Settings, published_template: Path) -> Settings:
+    """`synthetic_env` with a good refresh already published: a copy of the session's one."""
+    return published_copy(published_template, synthetic_env)
+
+
+@pytest.fixture
+def synthetic_published(synthetic: Settings, published_template: Path) -> Settings:
+    """`synthetic` with a good refresh already published: a copy of the session's one."""
+    return published_copy(published_template, synthetic)

@@ -16,7 +16,6 @@ import pytest
 from pipeline import fetch
 from pipeline.cli import main
 from pipeline.publish import refresh_lock
-from tests.conftest import published_copy
 from tests.synthetic import (
     SAFEGUARDING,
     Column,
@@ -42,10 +41,10 @@ def run_refresh(capsys) -> tuple[int, str]:
 
 
 @pytest.fixture
-def published(synthetic_env, published_template):
+def published(published_env):
     """A good first refresh: the database every fault must leave untouched (a copy of the
     session's one good refresh of the same generated files, see conftest.published_template)."""
-    return published_copy(published_template, synthetic_env)
+    return published_env
 
 
 def fault_then_check(settings, capsys, *, code: int, expected: list[str]) -> str:
