@@ -151,7 +151,7 @@ def _one_configuration_per_lookup() -> Iterator[None]:
 
 
 class Validator:
-    """One ephemeral GX context per process, writing data docs to one directory."""
+    """One ephemeral GX context per process, writing data docs to one directory at a time."""
 
     def __init__(self, docs_dir: Path) -> None:
         gx = import_gx()
@@ -161,8 +161,24 @@ class Validator:
 
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.context.data_sources.add_pandas("spendtrack")
+        self.definitions: dict[str, object] = {}
+        self.pending_docs: list[object] = []
+        self.write_docs_to(docs_dir)
+
+    def write_docs_to(self, docs_dir: Path) -> None:
+        """Point the data docs site at `docs_dir`, forgetting results kept for another one.
+
+        One context serves every build in a process (its suites and validation definitions
+        are made once); a build in another lake starts its docs as a new context would, with
+        no results but its own.
+        """
+        self.build_docs()  # anything validated for the last directory goes there
         for site in list(self.context.list_data_docs_sites()):
             self.context.delete_data_docs_site(site)
+        store = self.context.validation_results_store
+        for key in store.list_keys():
+            store.remove_key(key)
         docs_dir.mkdir(parents=True, exist_ok=True)
         self.context.add_data_docs_site(
             site_name="spendtrack",
@@ -176,10 +192,7 @@ class Validator:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-        self.source = self.context.data_sources.add_pandas("spendtrack")
-        self.definitions: dict[str, object] = {}
         self.docs_dir = docs_dir
-        self.pending_docs: list[object] = []
 
     def build_docs(self) -> None:
         """Render the results validated since the last call (and the site index)."""
@@ -284,8 +297,8 @@ def data_docs_once(docs_dir: Path) -> Iterator[None]:
         yield
     finally:
         _deferred_docs.discard(docs_dir)
-        if docs_dir in _validators:
-            _validators[docs_dir].build_docs()
+        if _validator and _validator[0].docs_dir == docs_dir:
+            _validator[0].build_docs()
 
 
 _deferred_docs: set[Path] = set()
@@ -301,13 +314,16 @@ def describe_condition(condition: object) -> str:
     return f"{condition['column']['name']} {condition['operator']} {condition['parameter']!r}"
 
 
-_validators: dict[Path, Validator] = {}
+_validator: list[Validator] = []  # the process's one GX context, made when first needed
 
 
 def validator(docs_dir: Path) -> Validator:
-    if docs_dir not in _validators:
-        _validators[docs_dir] = Validator(docs_dir)
-    return _validators[docs_dir]
+    """The process's GX context, writing data docs to `docs_dir`."""
+    if not _validator:
+        _validator.append(Validator(docs_dir))
+    elif _validator[0].docs_dir != docs_dir:
+        _validator[0].write_docs_to(docs_dir)
+    return _validator[0]
 
 
 def validation_frame(con, sql: str):
