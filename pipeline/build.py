@@ -123,12 +123,16 @@ def build_database(
 
     from pipeline.validation import data_docs_once, preload, suites_by_table
 
-    if any(suites_by_table().get(s.name) for s in tables if only is None or s.name in only):
-        preload()  # GX's import, on a thread of its own while the first tables are built
     limit = os.environ.get("SPENDTRACK_DUCKDB_MEMORY", BUILD_MEMORY_LIMIT)
     threads = int(os.environ.get("SPENDTRACK_DUCKDB_THREADS", BUILD_THREADS))
     con = duckdb.connect(str(path), config={"memory_limit": limit, "threads": threads})
     ctx = BuildContext(con=con, settings=settings, progress=progress)
+    if any(suites_by_table().get(s.name) for s in tables if only is None or s.name in only):
+        # GX's import (2-3 s of Python) runs on a thread of its own while DuckDB writes the
+        # first big table, which holds Python's lock only at its start: started earlier, it
+        # would take turns with reading the workbooks, which need the lock too. A build with
+        # no big table imports GX at its first suite.
+        ctx.on_big_write = preload
     try:
         with data_docs_once(settings.reports_dir / "validation"):
             for spec in topological(list(tables)):

@@ -18,6 +18,9 @@ from pipeline.fetch import Resolved, resolve
 from pipeline.sources import Source, load_sources
 
 SCHEMAS = ("reference", "raw", "core", "out", "checks")
+# A frame this long takes DuckDB seconds to write, without Python's lock: time another thread
+# can use (see BuildContext.on_big_write).
+BIG_WRITE_ROWS = 100_000
 
 
 @dataclass
@@ -30,6 +33,8 @@ class BuildContext:
     resolved: dict[str, Resolved] = field(default_factory=dict)
     building: str | None = None  # the table whose builder is running
     reads: dict[str, set[str]] = field(default_factory=dict)  # table -> source ids it read
+    # called as DuckDB starts writing a frame of BIG_WRITE_ROWS or more (pipeline.build)
+    on_big_write: Callable[[], None] | None = None
 
     def sources(self, family: str) -> list[Resolved]:
         out = []
@@ -113,6 +118,8 @@ def materialize_table(spec: TableSpec, ctx: BuildContext) -> int:
         con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS {read_sql(spec.sql)}")
     else:
         frame = spec.build(ctx)
+        if ctx.on_big_write is not None and len(frame) >= BIG_WRITE_ROWS:
+            ctx.on_big_write()
         con.register("_frame", frame)
         try:
             con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS SELECT * FROM _frame")
