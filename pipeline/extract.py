@@ -62,7 +62,9 @@ class ValueColumn:
 def find_header_row(grid: Grid, *, file: str, sheet: str) -> int:
     """The first row holding the anchor; a later one heads a second table (RO3 class rows)."""
     for i, row in enumerate(grid[:ANCHOR_SEARCH_ROWS]):
-        if any(isinstance(c, str) and normalise(c) == ANCHOR for c in row):
+        # `c and`: blank cells are most of a wide sheet's first rows (16,384 columns in RA
+        # 2020-21), and normalising each costs half a second over the files
+        if any(c and isinstance(c, str) and normalise(c) == ANCHOR for c in row):
             return i
     raise LayoutError(
         f"header anchor 'E-code' not found in the first {ANCHOR_SEARCH_ROWS} rows "

@@ -32,6 +32,13 @@ def storage_version() -> str:
     return os.environ.get("SPENDTRACK_STORAGE_VERSION") or STORAGE_VERSION
 
 
+# DuckDB's threads for the build. One thread writes the raw cells with a quarter less CPU
+# than two (compressing in parallel costs more than it saves on two cores), and leaves the
+# second core to Python: reading workbooks, importing and running Great Expectations.
+# SPENDTRACK_DUCKDB_THREADS overrides it.
+BUILD_THREADS = 1
+
+
 def connect_build(path: Path):
     """A read-write connection to a build file; a new file is created in the chosen format."""
     import duckdb
@@ -40,6 +47,7 @@ def connect_build(path: Path):
         str(path),
         config={
             "memory_limit": os.environ.get("SPENDTRACK_DUCKDB_MEMORY", BUILD_MEMORY_LIMIT),
+            "threads": int(os.environ.get("SPENDTRACK_DUCKDB_THREADS", BUILD_THREADS)),
             "storage_compatibility_version": storage_version(),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,57 @@ def mirror_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = settings_for(root, mirror=real_mirror(), sources=SOURCES_TOML)
     refresh(settings, progress=lambda _m: None)
     return settings
+
+
+@pytest.fixture(scope="session")
+def published_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated mirror and a good first `spendtrack refresh --force` of it, made once.
+
+    Each test that needs a published database starts from a copy of this directory (see
+    `published_copy`): the same generated files, registry, cache and published build that the
+    test would otherwise make again, at several seconds a test.
+    """
+    from pipeline.cli import main
+
+    root = tmp_path_factory.mktemp("published_template")
+    make_mirror(root)
+    settings = settings_for(root)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPENDTRACK_SOURCES", str(settings.sources_path))
+        env.setenv("SPENDTRACK_MIRROR", str(settings.mirror_dir))
+        env.setenv("SPENDTRACK_LAKE", str(settings.lake_dir))
+        env.setenv("SPENDTRACK_CACHE", str(settings.cache_dir))
+        assert main(["refresh", "--force"]) == 0
+    return root
+
+
+def published_copy(template: Path, settings: Settings) -> Settings:
+    """Copy the template's files into `settings`' directory, keeping modification times (the
+    record of the published build checks the database's size and time)."""
+    root = settings.sources_path.parent
+    shutil.copytree(template, root, dirs_exist_ok=True, copy_function=shutil.copy2)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def mirror_report(mirror_lake: Settings) -> Settings:
+    """`spendtrack report` once on the shared mirror build: the page, its charts and the
+    council area pages, read by the report and area page tests."""
+    from pipeline.cli import main
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
+        assert main(["report"]) == 0
+    return mirror_lake
+
+
+@pytest.fixture
+def published_env(synthetic_env: Settings, published_template: Path) -> Settings:
+    """`synthetic_env` with a good refresh already published: a copy of the session's one."""
+    return published_copy(published_template, synthetic_env)
+
+
+@pytest.fixture
+def synthetic_published(synthetic: Settings, published_template: Path) -> Settings:
+    """`synthetic` with a good refresh already published: a copy of the session's one."""
+    return published_copy(published_template, synthetic)

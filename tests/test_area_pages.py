@@ -15,7 +15,6 @@ import duckdb
 import pytest
 
 from pipeline.area_pages import QUERIES, area_query
-from pipeline.cli import main
 
 pytestmark = pytest.mark.mirror
 MERGED = "E10000021"  # Northamptonshire: the county, then North and West Northamptonshire
@@ -23,11 +22,8 @@ SUSPECT = "E09000011"  # Greenwich: its early adult drug budget printed on the w
 
 
 @pytest.fixture(scope="module")
-def areas_dir(mirror_lake) -> Path:
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
-        assert main(["report"]) == 0
-    return mirror_lake.reports_dir / "areas"
+def areas_dir(mirror_report) -> Path:
+    return mirror_report.reports_dir / "areas"
 
 
 @pytest.fixture(scope="module")

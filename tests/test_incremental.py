@@ -33,16 +33,16 @@ def test_unchanged_sources_and_code_do_not_rebuild(synthetic_env, capsys):
     assert digest(db) == before and db.stat().st_mtime_ns == mtime
 
 
-def test_force_rebuilds_anyway(synthetic_env, capsys):
-    refresh_messages(capsys)
+def test_force_rebuilds_anyway(published_env, capsys):
+    synthetic_env = published_env
     mtime = synthetic_env.database_path.stat().st_mtime_ns
     code, err = refresh_messages(capsys, "--force")
     assert code == 0 and "published" in err
     assert synthetic_env.database_path.stat().st_mtime_ns != mtime
 
 
-def test_a_changed_source_rebuilds_only_what_read_it(synthetic_env, capsys):
-    refresh_messages(capsys)
+def test_a_changed_source_rebuilds_only_what_read_it(published_env, capsys):
+    synthetic_env = published_env
     path = synthetic_env.mirror_dir / VIEWIT_PATH
     # a breakdown figure no claim uses: England, 2013-14, all groups, men
     text = path.read_text()
@@ -79,16 +79,15 @@ def test_a_changed_source_rebuilds_only_what_read_it(synthetic_env, capsys):
     assert refresh_messages(capsys)[1].startswith("nothing to do")
 
 
-def test_changed_code_rebuilds_everything(synthetic_env, capsys, monkeypatch):
-    refresh_messages(capsys)
+def test_changed_code_rebuilds_everything(published_env, capsys, monkeypatch):
     monkeypatch.setattr(fingerprint, "code_digest", lambda: "a different version of the code")
     code, err = refresh_messages(capsys)
     assert code == 0 and "full build: the code, SQL, layouts" in err
     assert "raw.mhclg__revenue_cells:" in err
 
 
-def test_an_added_source_rebuilds_everything(synthetic_env, capsys):
-    refresh_messages(capsys)
+def test_an_added_source_rebuilds_everything(published_env, capsys):
+    synthetic_env = published_env
     registry = synthetic_env.sources_path
     entry = registry.read_text().split("[[source]]")[-1]  # the last entry, renamed
     extra = entry.replace('id = "', 'id = "extra_', 1)
@@ -108,8 +107,8 @@ def test_changed_code_changes_the_fingerprint(synthetic, monkeypatch, tmp_path):
     assert fingerprint.compute(synthetic) != first
 
 
-def test_an_interrupted_publish_is_never_taken_for_current(synthetic_env, capsys):
-    refresh_messages(capsys)
+def test_an_interrupted_publish_is_never_taken_for_current(published_env, capsys):
+    synthetic_env = published_env
     # what a crash between moving the database and writing the record leaves
     fingerprint.forget(synthetic_env)
     current, why = fingerprint.up_to_date(synthetic_env)
@@ -118,8 +117,8 @@ def test_an_interrupted_publish_is_never_taken_for_current(synthetic_env, capsys
     assert code == 0 and "building" in err
 
 
-def test_a_replaced_or_missing_output_is_rebuilt(synthetic_env, capsys):
-    refresh_messages(capsys)
+def test_a_replaced_or_missing_output_is_rebuilt(published_env, capsys):
+    synthetic_env = published_env
     parquet = synthetic_env.parquet_dir / "spend_trends.parquet"
     parquet.unlink()
     assert fingerprint.up_to_date(synthetic_env) == (
@@ -134,8 +133,8 @@ def test_a_replaced_or_missing_output_is_rebuilt(synthetic_env, capsys):
     )
 
 
-def test_a_failed_rebuild_keeps_the_record_of_the_good_one(synthetic_env, capsys):
-    refresh_messages(capsys)
+def test_a_failed_rebuild_keeps_the_record_of_the_good_one(published_env, capsys):
+    synthetic_env = published_env
     record = fingerprint.read(synthetic_env)
     before = digest(synthetic_env.database_path)
     path = synthetic_env.mirror_dir / VIEWIT_PATH

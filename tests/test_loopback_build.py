@@ -103,10 +103,15 @@ def compare_tables(ours: Path, theirs: Path, tmp: Path) -> dict[str, tuple[int, 
     for name, columns in sorted(mine.items()):
         kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_COLUMNS.get(name, set()))
         a, b = f"ours.{name}", f"theirs.{name}"
+        # Rows in one and not the other, duplicates counted: for each distinct row, how many
+        # more times one build holds it than the other (what EXCEPT ALL both ways counts, in
+        # one hash aggregate rather than two sorts: 7 s instead of 55 s for the raw cells).
         counts = con.execute(
             f"SELECT (SELECT count(*) FROM {a}), (SELECT count(*) FROM {b}), "
-            f"(SELECT count(*) FROM (SELECT {kept} FROM {a} EXCEPT ALL SELECT {kept} FROM {b})) "
-            f"+ (SELECT count(*) FROM (SELECT {kept} FROM {b} EXCEPT ALL SELECT {kept} FROM {a}))"
+            "(SELECT coalesce(sum(abs(n_ours - n_theirs)), 0) FROM (SELECT "
+            "count(*) FILTER (WHERE _ours) AS n_ours, count(*) FILTER (WHERE NOT _ours) "
+            f"AS n_theirs FROM (SELECT {kept}, true AS _ours FROM {a} UNION ALL "
+            f"SELECT {kept}, false FROM {b}) GROUP BY {kept}))"
         ).fetchone()
         result[name] = counts
     con.close()

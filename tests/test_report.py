@@ -7,18 +7,13 @@ import re
 import duckdb
 import pytest
 
-from pipeline.cli import main
-
 pytestmark = pytest.mark.mirror
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def page(mirror_lake) -> str:
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
-        assert main(["report"]) == 0
-    return (mirror_lake.reports_dir / "index.html").read_text(encoding="utf-8")
+def page(mirror_report) -> str:
+    return (mirror_report.reports_dir / "index.html").read_text(encoding="utf-8")
 
 
 def test_every_chart_the_page_shows_is_a_png(mirror_lake, page):

@@ -32,8 +32,8 @@ def test_refresh_publishes_checked_database(synthetic):
     assert statuses["sots17_wider_sector_2017_18"] == "not_reproducible"
 
 
-def test_traps_never_enter_the_series(synthetic):
-    refresh(synthetic, progress=lambda _m: None)
+def test_traps_never_enter_the_series(synthetic_published):
+    synthetic = synthetic_published
     with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
         biggest = con.execute(
             "SELECT max(value_gbp_thousands) FROM core.la_substance_misuse_spend"
@@ -60,8 +60,8 @@ def test_traps_never_enter_the_series(synthetic):
     assert kept > 0  # raw keeps every cell, traps included
 
 
-def test_ons_codes_filled_from_later_files(synthetic):
-    refresh(synthetic, progress=lambda _m: None)
+def test_ons_codes_filled_from_later_files(synthetic_published):
+    synthetic = synthetic_published
     with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
         missing = con.execute(
             "SELECT count(*) FROM core.la_substance_misuse_spend WHERE ons_code IS NULL"
@@ -73,8 +73,8 @@ def test_ons_codes_filled_from_later_files(synthetic):
     assert bristol == [("E06000023",)]
 
 
-def test_england_row_and_sum_of_authorities_kept_side_by_side(synthetic):
-    refresh(synthetic, progress=lambda _m: None)
+def test_england_row_and_sum_of_authorities_kept_side_by_side(synthetic_published):
+    synthetic = synthetic_published
     with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
         row = con.execute(
             "SELECT published_total_gbp_thousands, authorities_sum_gbp_thousands, "
@@ -86,8 +86,8 @@ def test_england_row_and_sum_of_authorities_kept_side_by_side(synthetic):
     assert abs(row[1] - 568767) < 1e-6 and abs(row[2]) < 1e-6
 
 
-def test_every_core_and_out_table_and_column_is_described(synthetic):
-    refresh(synthetic, progress=lambda _m: None)
+def test_every_core_and_out_table_and_column_is_described(synthetic_published):
+    synthetic = synthetic_published
     with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
         bare_columns = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name IN "
