@@ -11,10 +11,14 @@ import pytest
 from pipeline.config import Settings
 from tests.synthetic import make_mirror
 
+# Read once, when the tests start: tests point SPENDTRACK_MIRROR at generated mirrors while
+# they run, and the real mirror must not become whichever of those is current.
+REAL_MIRROR_SETTING = os.environ.get("SPENDTRACK_MIRROR", "")
+
 
 def real_mirror() -> Path:
     """The mirror of real source files; skipped where absent unless CI requires it."""
-    value = os.environ.get("SPENDTRACK_MIRROR", "")
+    value = REAL_MIRROR_SETTING
     if value and Path(value, "mhclg").is_dir():
         return Path(value).resolve()
     reason = "needs the source mirror: set SPENDTRACK_MIRROR=../shared/mirror"
@@ -39,6 +43,14 @@ def settings_for(
     )
 
 
+def point_env_at(env: pytest.MonkeyPatch, settings: Settings) -> None:
+    """Expose `settings` to the CLI and Dagster through their environment variables."""
+    env.setenv("SPENDTRACK_SOURCES", str(settings.sources_path))
+    env.setenv("SPENDTRACK_MIRROR", str(settings.mirror_dir))
+    env.setenv("SPENDTRACK_LAKE", str(settings.lake_dir))
+    env.setenv("SPENDTRACK_CACHE", str(settings.cache_dir))
+
+
 @pytest.fixture
 def synthetic(tmp_path: Path) -> Settings:
     """Five generated RA workbooks, their registry, and empty lake and cache directories."""
@@ -49,10 +61,7 @@ def synthetic(tmp_path: Path) -> Settings:
 @pytest.fixture
 def synthetic_env(synthetic: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The same, exposed to the CLI through its environment variables."""
-    monkeypatch.setenv("SPENDTRACK_SOURCES", str(synthetic.sources_path))
-    monkeypatch.setenv("SPENDTRACK_MIRROR", str(synthetic.mirror_dir))
-    monkeypatch.setenv("SPENDTRACK_LAKE", str(synthetic.lake_dir))
-    monkeypatch.setenv("SPENDTRACK_CACHE", str(synthetic.cache_dir))
+    point_env_at(monkeypatch, synthetic)
     return synthetic
 
 
@@ -82,10 +91,7 @@ def published_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_mirror(root)
     settings = settings_for(root)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPENDTRACK_SOURCES", str(settings.sources_path))
-        env.setenv("SPENDTRACK_MIRROR", str(settings.mirror_dir))
-        env.setenv("SPENDTRACK_LAKE", str(settings.lake_dir))
-        env.setenv("SPENDTRACK_CACHE", str(settings.cache_dir))
+        point_env_at(env, settings)
         assert main(["refresh", "--force"]) == 0
     return root
 

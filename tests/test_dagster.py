@@ -30,7 +30,7 @@ from pipeline.definitions import (
 )
 from pipeline.graph import declared_sources, downstream
 from pipeline.sources import load_sources
-from tests.conftest import real_mirror, settings_for
+from tests.conftest import point_env_at, real_mirror, settings_for
 from tests.synthetic import VIEWIT_PATH, columns_for, make_mirror, ra_grid, write_registry
 
 RESOURCES = {"spendtrack": SpendtrackResource()}  # directories from the environment
@@ -141,10 +141,7 @@ def built(tmp_path_factory):
     make_mirror(root)
     settings = settings_for(root)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SPENDTRACK_SOURCES", str(settings.sources_path))
-        mp.setenv("SPENDTRACK_MIRROR", str(settings.mirror_dir))
-        mp.setenv("SPENDTRACK_LAKE", str(settings.lake_dir))
-        mp.setenv("SPENDTRACK_CACHE", str(settings.cache_dir))
+        point_env_at(mp, settings)
         instance = dg.DagsterInstance.ephemeral()
         result = run_refresh_job(instance)
         assert result.success
@@ -274,13 +271,7 @@ def test_a_failed_blocking_check_reads_like_the_cli(tmp_path, monkeypatch, capsy
     sheets = ra_grid("2017-18", "Net current expenditure", style="2017", columns=cols)
     make_mirror(tmp_path, overrides={"2017-18": {"RA LA Data 2017-18": sheets}})
     settings = settings_for(tmp_path)
-    for name, value in [
-        ("SPENDTRACK_SOURCES", settings.sources_path),
-        ("SPENDTRACK_MIRROR", settings.mirror_dir),
-        ("SPENDTRACK_LAKE", settings.lake_dir),
-        ("SPENDTRACK_CACHE", settings.cache_dir),
-    ]:
-        monkeypatch.setenv(name, str(value))
+    point_env_at(monkeypatch, settings)
     code, cli_line = cli_error(capsys)
     assert code == 5 and cli_line.startswith("spendtrack: error: out.reproduction: blocking")
     result = run_refresh_job(dg.DagsterInstance.ephemeral())
@@ -301,13 +292,7 @@ def test_a_layout_error_reads_like_the_cli(tmp_path, monkeypatch, capsys):
     sheets = ra_grid("2016-17", "Net current expenditure", style="2016", columns=cols)
     make_mirror(tmp_path, overrides={"2016-17": {"RA LA Data 2016-17": sheets}})
     settings = settings_for(tmp_path)
-    for name, value in [
-        ("SPENDTRACK_SOURCES", settings.sources_path),
-        ("SPENDTRACK_MIRROR", settings.mirror_dir),
-        ("SPENDTRACK_LAKE", settings.lake_dir),
-        ("SPENDTRACK_CACHE", settings.cache_dir),
-    ]:
-        monkeypatch.setenv(name, str(value))
+    point_env_at(monkeypatch, settings)
     code, cli_line = cli_error(capsys)
     assert code == 4 and "cell I8" in cli_line
     result = run_refresh_job(dg.DagsterInstance.ephemeral())
@@ -382,9 +367,8 @@ def test_a_selection_that_leaves_a_changed_source_unread_keeps_it_for_later(synt
 @pytest.mark.mirror
 def test_job_materialises_every_asset_on_the_mirror(tmp_path, monkeypatch):
     settings = settings_for(tmp_path, mirror=real_mirror(), sources=SOURCES_TOML)
-    monkeypatch.setenv("SPENDTRACK_MIRROR", str(settings.mirror_dir))
-    monkeypatch.setenv("SPENDTRACK_LAKE", str(settings.lake_dir))
-    monkeypatch.setenv("SPENDTRACK_CACHE", str(settings.cache_dir))
+    # all four, SPENDTRACK_SOURCES too: the module's generated build points them elsewhere
+    point_env_at(monkeypatch, settings)
     result = run_refresh_job(dg.DagsterInstance.ephemeral())
     assert result.success
     evaluations = result.get_asset_check_evaluations()
