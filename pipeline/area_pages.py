@@ -240,11 +240,26 @@ def per_head_caveats(area: Area, years: list[str]):
 _CHARTS: dict[tuple, tuple] = {}  # per process: the reused figures (see AreaChart)
 
 
-def draw_area(args: tuple) -> tuple[str, str, str]:
-    """Worker: (code, spend svg, per-head svg) for one area."""
+def write_area(args: tuple) -> Path:
+    """Worker: one area's page, its two charts and their CSV and SQL files; returns the page."""
+    from pipeline.area_charts import CLASS_NAMES
+
+    area, years, price_base, out = args
+    folder = out / area.code
+    for chart, svg in zip(QUERIES, draw_area(area, years, price_base), strict=True):
+        cols, rows = area.charts[chart]
+        _write(folder / f"{chart}.svg", svg)
+        _write(folder / f"{chart}.csv", csv_text(cols, rows))
+        _write(folder / f"{chart}.sql", area_query(QUERIES[chart], area.code))
+    page = out / f"{area.code}.html"
+    _write(page, area_page(area, CLASS_NAMES.get(area.area_class, area.area_class)))
+    return page
+
+
+def draw_area(area: Area, years: list[str], price_base: str) -> tuple[str, str]:
+    """The spend and per-head charts of one area, as SVG text."""
     from pipeline.area_charts import CLASS_NAMES, PerHeadChart, SpendChart
 
-    area, years, price_base = args
     key = (tuple(years), price_base)
     if key not in _CHARTS:
         _CHARTS[key] = (SpendChart(years, price_base), PerHeadChart(years, price_base))
@@ -260,7 +275,7 @@ def draw_area(args: tuple) -> tuple[str, str, str]:
         f"{area.name}: adult drug and alcohol spend per resident, against England and its class",
         CLASS_NAMES.get(area.area_class, area.area_class),
     )
-    return area.code, spend, per_head
+    return spend, per_head
 
 
 # --- reading the database --------------------------------------------------------------------
@@ -587,7 +602,7 @@ def _write(path: Path, text: str) -> None:
 
 def write_area_pages(con, reports_dir: Path, workers: int | None = None) -> list[Path]:
     """Write the index and every council area's page; return the pages' paths (index first)."""
-    from pipeline.area_charts import CLASS_NAMES, treatment_chart
+    from pipeline.area_charts import treatment_chart
 
     out = reports_dir / "areas"
     areas = load_areas(con)
@@ -610,25 +625,13 @@ def write_area_pages(con, reports_dir: Path, workers: int | None = None) -> list
     price_base = con.execute(
         "SELECT any_value(price_base) FROM out.area_spend_trends WHERE price_base IS NOT NULL"
     ).fetchone()[0]
-    jobs = [(a, years, price_base) for a in areas]
+    # Each worker writes whole areas (page, charts, CSV, SQL): the files are written in
+    # parallel too, and only the areas' rows go to the workers, not the SVG back.
+    jobs = [(a, years, price_base, out) for a in areas]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
-            drawn = list(pool.map(draw_area, jobs, chunksize=8))
+            pages = list(pool.map(write_area, jobs, chunksize=2))
     else:
-        drawn = [draw_area(j) for j in jobs]
-    svgs = {code: (spend, per_head) for code, spend, per_head in drawn}
-
-    paths = [out / "index.html"]
-    for area in areas:
-        folder = out / area.code
-        for chart, svg in zip(QUERIES, svgs[area.code], strict=True):
-            cols, rows = area.charts[chart]
-            _write(folder / f"{chart}.svg", svg)
-            _write(folder / f"{chart}.csv", csv_text(cols, rows))
-            _write(folder / f"{chart}.sql", area_query(QUERIES[chart], area.code))
-        class_name = CLASS_NAMES.get(area.area_class, area.area_class)
-        page = out / f"{area.code}.html"
-        _write(page, area_page(area, class_name))
-        paths.append(page)
-    _write(paths[0], index_page(areas, others))
-    return paths
+        pages = [write_area(j) for j in jobs]
+    _write(out / "index.html", index_page(areas, others))
+    return [out / "index.html", *pages]
