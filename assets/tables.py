@@ -29,7 +29,18 @@ TABLES: tuple[TableSpec, ...] = (
         "with its file, sheet, cell, printed labels, measure, authority and marker.",
         deps=("reference.service_lines",),
         build=_revenue_cells,
+        write=mhclg_revenue.write_revenue_cells,
+        parts=tuple(mhclg_revenue.CELL_PARTS.values()),
         primary_key=("source_id", "sheet", "row_number", "column_number"),
+        # the view's key is its cells' key; the checks below make the view's joins exact
+        key_table=mhclg_revenue.CELL_PARTS["values"],
+        checks=(
+            TableCheck(
+                "parts_join_exactly",
+                mhclg_revenue.check_cell_parts,
+                "each part has one row per key, and every cell has its row and its column",
+            ),
+        ),
         source_families=(mhclg_revenue.FAMILY,),
     ),
     TableSpec(

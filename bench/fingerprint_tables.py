@@ -5,7 +5,8 @@
 A tool for comparing two builds (for instance before and after a change meant to alter only
 speed), not a test: a recorded output says nothing about whether either build is right.
 
-For every table in the database (all schemas, `checks` included) it prints one line:
+For every table and view in the database (all schemas, `checks` included) it prints one
+line:
 
     <schema.table>  rows=<n>  columns=<hash of names and types>  rows_hash=<h>  exact=<h>
 
@@ -75,7 +76,9 @@ def fingerprint(con, relation: str, columns: list[tuple[str, str]], key: tuple[s
 def table_lines(con) -> list[str]:
     keys = primary_keys()
     tables = con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() UNION ALL "
+        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal "
+        "ORDER BY 1"
     ).fetchall()
     lines = []
     for (name,) in tables:
@@ -91,7 +94,8 @@ def table_lines(con) -> list[str]:
         key = keys.get(name, ())
         lines.append(f"{name}  {fingerprint(con, name, columns, key)}")
     comments = con.execute(
-        "SELECT schema_name, table_name, '', comment FROM duckdb_tables() "
+        "SELECT schema_name, table_name, '', comment FROM duckdb_tables() UNION ALL "
+        "SELECT schema_name, view_name, '', comment FROM duckdb_views() WHERE NOT internal "
         "UNION ALL SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
         "WHERE NOT internal ORDER BY ALL"
     ).fetchall()

@@ -56,18 +56,52 @@ def failure_message(spec: TableSpec, failed: list[CheckResult]) -> str:
 
 def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, dict]:
     """Materialize one table, describe it and run its checks; return (rows, {check: results})."""
+    built = start_table(spec, ctx, elsewhere=False)
+    return built.rows, built.collect(ctx.con, run_id)
+
+
+class BuiltTable:
+    """A table built and described, its checks run or handed to the validation process."""
+
+    def __init__(self, spec: TableSpec, rows: int, started: float) -> None:
+        self.spec, self.rows, self.started = spec, rows, started
+        self.outcomes: dict[str, list[CheckResult] | object] = {}  # results, or pending ones
+
+    def ready(self) -> bool:
+        return all(isinstance(o, list) or o.ready() for o in self.outcomes.values())
+
+    def failed_here(self) -> bool:
+        """A check run in this process failed (no need to wait for the others to stop)."""
+        return any(
+            isinstance(o, list) and not all(r.passed for r in o) for o in self.outcomes.values()
+        )
+
+    def collect(self, con, run_id: str) -> dict[str, list[CheckResult]]:
+        """Every check's results (waiting for any still on their way), recorded in the database."""
+        done = {n: o if isinstance(o, list) else o.result() for n, o in self.outcomes.items()}
+        for results in done.values():
+            record_checks(con, run_id, self.spec.name, results)
+        return done
+
+
+def start_table(spec: TableSpec, ctx: BuildContext, *, elsewhere: bool) -> BuiltTable:
+    """Build `spec`; run its checks here, or hand those that can go to the validation process."""
+    started = time.perf_counter()
     create_schemas(ctx.con)
     ctx.building = spec.name
     try:
         rows = materialize_table(spec, ctx)
     finally:
         ctx.building = None
-    apply_dictionary(ctx.con, table=spec.name)
-    outcomes: dict[str, list[CheckResult]] = {}
+    for name in (spec.name, *spec.parts):
+        apply_dictionary(ctx.con, table=name)
+    built = BuiltTable(spec, rows, started)
     for check in checks_for(spec):
-        outcomes[check.name] = check.run(ctx)
-        record_checks(ctx.con, run_id, spec.name, outcomes[check.name])
-    return rows, outcomes
+        if elsewhere and check.submit is not None:
+            built.outcomes[check.name] = check.submit(ctx)
+        else:
+            built.outcomes[check.name] = check.run(ctx)
+    return built
 
 
 def read_dictionary(path: Path = DICTIONARY_CSV) -> list[dict[str, str]]:
@@ -126,34 +160,61 @@ def build_database(
     With `only`, `path` is a copy of the published database and just those tables are
     rebuilt (and checked); the others stay as they were published.
     """
+    from pipeline import gx_worker
     from pipeline.storage import connect_build
     from pipeline.validation import data_docs_once, preload, suites_by_table
 
     con = connect_build(path)
     ctx = BuildContext(con=con, settings=settings, progress=progress)
-    if any(suites_by_table().get(s.name) for s in tables if only is None or s.name in only):
+    checked = [s for s in tables if only is None or s.name in only]
+    elsewhere = gx_worker.wanted() and any(suites_by_table().get(s.name) for s in checked)
+    if elsewhere:
+        gx_worker.worker()  # starts importing GX now, on the other core
+    elif any(suites_by_table().get(s.name) for s in checked):
         # GX's import (2-3 s of Python) runs on a thread of its own while DuckDB writes the
         # first big table, which holds Python's lock only at its start: started earlier, it
         # would take turns with reading the workbooks, which need the lock too. A build with
         # no big table imports GX at its first suite.
         ctx.on_big_write = preload
+    waiting: list[BuiltTable] = []  # built, in build order, some results still on their way
+
+    def settle(block: bool) -> None:
+        """Take in the finished tables' results in build order; stop at the first failure."""
+        while waiting and (block or waiting[0].ready()):
+            built = waiting.pop(0)
+            outcomes = built.collect(con, run_id)
+            results = [r for rs in outcomes.values() for r in rs]
+            progress(
+                f"  {built.spec.name}: {built.rows:,} rows, {len(results)} checks passed "
+                f"{sum(r.passed for r in results)} ({time.perf_counter() - built.started:.2f}s)"
+            )
+            if on_table is not None:
+                on_table(built.spec, ctx, built.rows, outcomes)
+            failed = [r for r in results if not r.passed]
+            if failed:
+                raise ValidationError(failure_message(built.spec, failed))
+
     try:
         with data_docs_once(settings.reports_dir / "validation"):
-            for spec in topological(list(tables)):
-                if only is not None and spec.name not in only:
-                    continue
-                started = time.perf_counter()
-                rows, outcomes = build_table(spec, ctx, run_id)
-                results = [r for rs in outcomes.values() for r in rs]
-                progress(
-                    f"  {spec.name}: {rows:,} rows, {len(results)} checks passed "
-                    f"{sum(r.passed for r in results)} ({time.perf_counter() - started:.2f}s)"
-                )
-                if on_table is not None:
-                    on_table(spec, ctx, rows, outcomes)
-                failed = [r for r in results if not r.passed]
-                if failed:
-                    raise ValidationError(failure_message(spec, failed))
+            try:
+                for spec in topological(list(tables)):
+                    if only is not None and spec.name not in only:
+                        continue
+                    waiting.append(start_table(spec, ctx, elsewhere=elsewhere))
+                    # Dagster reports each table as it is done, and a failure here need not
+                    # wait for what is still being validated elsewhere to be reported.
+                    settle(block=on_table is not None or waiting[-1].failed_here())
+                settle(block=True)
+            except ValidationError:
+                if elsewhere:
+                    gx_worker.worker().abandon()
+                raise
+            except BaseException:
+                # An earlier table's failed expectation explains more than what followed it.
+                if elsewhere:
+                    settle(block=True)
+                    gx_worker.worker().abandon()
+                raise
         finalize(con)
     finally:
         con.close()

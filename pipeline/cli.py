@@ -158,15 +158,18 @@ def cmd_describe(args: argparse.Namespace) -> int:
             if not rows:
                 raise SpendtrackError(f"no table {args.table!r}")
             note = con.execute(
-                "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                [schema, table],
+                "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+                "UNION ALL SELECT comment FROM duckdb_views() WHERE schema_name = ? "
+                "AND view_name = ?",
+                [schema, table, schema, table],
             ).fetchone()[0]
             print(f"{args.table}: {note or ''}\n")
             print(format_table(["column", "type", "description"], rows))
         else:
             rows = con.execute(
                 "SELECT schema_name || '.' || table_name, estimated_size, comment "
-                "FROM duckdb_tables() ORDER BY 1"
+                "FROM duckdb_tables() UNION ALL SELECT schema_name || '.' || view_name, "
+                "NULL, comment FROM duckdb_views() WHERE NOT internal ORDER BY 1"
             ).fetchall()
             print(format_table(["table", "rows", "description"], rows))
     return 0

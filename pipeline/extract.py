@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline.errors import LayoutError
 from pipeline.layouts import SheetLayout, Vocabulary, label_key, normalise
@@ -358,12 +357,55 @@ def check_unlabelled(
             )
 
 
+# The columns of raw.mhclg__revenue_cells, in order; the extractor writes them as three
+# tables (a cell's value, a row's authority, a column's label) that a view joins back.
+CELL_COLUMNS = (
+    "source_id", "file_name", "form", "financial_year", "fy_start", "basis", "sheet",
+    "row_number", "column_number", "cell", "section", "printed_label", "label_key",
+    "form_line", "asset_id", "measure_label", "measure", "ecode", "ons_code", "la_name",
+    "la_class_printed", "row_kind", "imputed_flag", "is_imputed", "value", "marker",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SheetCells:
-    """One sheet's cells (long format) and the value columns they came from."""
+    """One sheet's cells in three parts, and the value columns they came from.
 
-    cells: pa.Table
+    `values` has a row per cell (its position, value and marker), `rows` a row per sheet row
+    (the authority printed on it), `table_columns` a row per value column (its labels): every
+    other attribute of a cell is its row's or its column's, so each is stored once.
+    """
+
+    values: pa.Table
+    rows: pa.Table
+    table_columns: pa.Table
     columns: list[ValueColumn]
+
+    @property
+    def cells(self) -> pa.Table:
+        """The long table, one row per cell with every attribute (as the view gives it)."""
+        return long_cells(self.values, self.rows, self.table_columns)
+
+
+def long_cells(values: pa.Table, rows: pa.Table, columns: pa.Table) -> pa.Table:
+    """The three parts joined into one row per cell, in CELL_COLUMNS order (where present)."""
+    frame = (
+        values.to_pandas()
+        .merge(
+            rows.to_pandas(),
+            how="left",
+            on=[c for c in ("source_id", "sheet", "row_number") if c in values.column_names],
+        )
+        .merge(
+            columns.to_pandas(),
+            how="left",
+            on=[c for c in ("source_id", "sheet", "column_number") if c in values.column_names],
+        )
+    )
+    frame["cell"] = frame["column_letters"] + frame["row_number"].astype(str)
+    return pa.Table.from_pandas(
+        frame[[c for c in CELL_COLUMNS if c in frame.columns]], preserve_index=False
+    )
 
 
 def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: str) -> SheetCells:
@@ -427,52 +469,47 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
         type=pa.bool_(),
     )
 
-    # Per-column and per-row strings are stored once each (Arrow dictionaries), not per cell.
-    col_of_cell = np.tile(np.arange(n_cols, dtype=np.int32), n_rows)
-    row_of_cell = np.repeat(np.arange(n_rows, dtype=np.int32), n_cols)
-    by_col = pa.array(col_of_cell)
-
-    def encoded(values_: list[str], positions: np.ndarray) -> pa.DictionaryArray:
-        codes: dict[str, int] = {}
-        index = np.array([codes.setdefault(v, len(codes)) for v in values_], dtype=np.int32)
-        return pa.DictionaryArray.from_arrays(
-            pa.array(index[positions]), pa.array(list(codes), type=pa.string())
-        )
-
-    def per_col(values_: list[str]) -> pa.DictionaryArray:
-        return encoded(values_, col_of_cell)
-
-    def per_row(values_: list[str]) -> pa.DictionaryArray:
-        return encoded(values_, row_of_cell)
-
-    row_numbers = pa.array(np.repeat(np.array([i + 1 for i, _ in rows], dtype=np.int32), n_cols))
-    letters = per_col([cell_ref(0, j)[:-1] for j in value_idx]).dictionary_decode()
-    cells = pa.table(
+    row_numbers = np.array([i + 1 for i, _ in rows], dtype=np.int32)
+    column_numbers = np.array(value_idx, dtype=np.int32) + 1
+    sheet_name = pa.array([layout.sheet], type=pa.string())
+    values_table = pa.table(
         {
             "sheet": pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(flat.size, dtype=np.int32)), pa.array([layout.sheet])
+                pa.array(np.zeros(flat.size, dtype=np.int32)), sheet_name
             ),
-            "row_number": row_numbers,
-            "column_number": pa.array(np.array(value_idx, dtype=np.int32) + 1).take(by_col),
-            "cell": pc.binary_join_element_wise(letters, row_numbers.cast(pa.string()), ""),
-            "section": per_col([c.section for c in columns]),
-            "printed_label": per_col([c.printed_label for c in columns]),
-            "label_key": per_col([c.label_key for c in columns]),
-            "form_line": pa.array([c.form_line for c in columns], type=pa.int32()).take(by_col),
-            "asset_id": per_col([c.asset_id for c in columns]),
-            "measure_label": per_col([c.measure_label for c in columns]),
-            "measure": per_col([c.measure for c in columns]),
-            "ecode": per_row(ident("ecode")),
-            "ons_code": per_row(ident("ons_code")),
-            "la_name": per_row(ident("la_name")),
-            "la_class_printed": per_row(ident("la_class")),
-            "row_kind": per_row([k for _, k in rows]),
-            "imputed_flag": per_row(flags),
-            "is_imputed": imputed.take(pa.array(row_of_cell)),
+            "row_number": pa.array(np.repeat(row_numbers, n_cols)),
+            "column_number": pa.array(np.tile(column_numbers, n_rows)),
             "value": pa.array(values, mask=not_number),
             "marker": pa.DictionaryArray.from_arrays(
                 pa.array(marker_index, mask=is_number), pa.array(marker_values, type=pa.string())
             ),
         }
     )
-    return SheetCells(cells, columns)
+    rows_table = pa.table(
+        {
+            "sheet": pa.array([layout.sheet] * n_rows, type=pa.string()),
+            "row_number": pa.array(row_numbers),
+            "ecode": pa.array(ident("ecode"), type=pa.string()),
+            "ons_code": pa.array(ident("ons_code"), type=pa.string()),
+            "la_name": pa.array(ident("la_name"), type=pa.string()),
+            "la_class_printed": pa.array(ident("la_class"), type=pa.string()),
+            "row_kind": pa.array([k for _, k in rows], type=pa.string()),
+            "imputed_flag": pa.array(flags, type=pa.string()),
+            "is_imputed": imputed,
+        }
+    )
+    columns_table = pa.table(
+        {
+            "sheet": pa.array([layout.sheet] * n_cols, type=pa.string()),
+            "column_number": pa.array(column_numbers),
+            "column_letters": pa.array([cell_ref(0, j)[:-1] for j in value_idx], pa.string()),
+            "section": pa.array([c.section for c in columns], type=pa.string()),
+            "printed_label": pa.array([c.printed_label for c in columns], type=pa.string()),
+            "label_key": pa.array([c.label_key for c in columns], type=pa.string()),
+            "form_line": pa.array([c.form_line for c in columns], type=pa.int32()),
+            "asset_id": pa.array([c.asset_id for c in columns], type=pa.string()),
+            "measure_label": pa.array([c.measure_label for c in columns], type=pa.string()),
+            "measure": pa.array([c.measure for c in columns], type=pa.string()),
+        }
+    )
+    return SheetCells(values_table, rows_table, columns_table, columns)

@@ -84,6 +84,9 @@ class TableCheck:
     name: str
     run: Callable[[BuildContext], list[CheckResult]]
     description: str = ""
+    # Where a check can run elsewhere (a GX suite, in the validation process): hands the
+    # check over and returns an object whose .ready() and .result() give its results.
+    submit: Callable[[BuildContext], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ class TableSpec:
     deps: tuple[str, ...] = ()
     build: Callable[[BuildContext], pd.DataFrame] | None = None
     sql: str | None = None  # a SELECT under sql/, e.g. "out/spend_trends.sql"
+    # Writes what `build` returned itself (a view over `parts`, tables it also writes),
+    # instead of the one table `build`'s frame would make
+    write: Callable[[BuildContext, object], None] | None = None
+    parts: tuple[str, ...] = ()
+    key_table: str | None = None  # where the primary key is checked, if not the table
     after_sql: str | None = None  # statements under sql/ run once the table exists (macros)
     primary_key: tuple[str, ...] = ()
     checks: tuple[TableCheck, ...] = ()
@@ -112,6 +120,29 @@ class TableSpec:
         return self.name.split(".", 1)[1]
 
 
+def write_frame(ctx: BuildContext, name: str, frame) -> None:
+    """CREATE OR REPLACE TABLE `name` from a pandas or Arrow frame."""
+    if ctx.on_big_write is not None and len(frame) >= BIG_WRITE_ROWS:
+        ctx.on_big_write()
+    ctx.con.register("_frame", frame)
+    try:
+        ctx.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
+    finally:
+        ctx.con.unregister("_frame")
+
+
+def replace_view(con, name: str, select: str) -> None:
+    """CREATE OR REPLACE VIEW, dropping a table of that name first (an older database's)."""
+    schema, table = name.split(".", 1)
+    is_table = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    if is_table:
+        con.execute(f"DROP TABLE {name}")
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
+
+
 def read_sql(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
 
@@ -123,13 +154,10 @@ def materialize_table(spec: TableSpec, ctx: BuildContext) -> int:
         con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS {read_sql(spec.sql)}")
     else:
         frame = spec.build(ctx)
-        if ctx.on_big_write is not None and len(frame) >= BIG_WRITE_ROWS:
-            ctx.on_big_write()
-        con.register("_frame", frame)
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {spec.name} AS SELECT * FROM _frame")
-        finally:
-            con.unregister("_frame")
+        if spec.write:
+            spec.write(ctx, frame)
+        else:
+            write_frame(ctx, spec.name, frame)
         del frame
         from pipeline.memory import give_back
 
@@ -144,21 +172,22 @@ def primary_key_check(spec: TableSpec) -> TableCheck:
 
     def check(ctx: BuildContext) -> list[CheckResult]:
         con = ctx.con
+        table = spec.key_table or spec.name
         cols = ", ".join(spec.primary_key)
         nulls = " OR ".join(f"{c} IS NULL" for c in spec.primary_key)
         # Equal keys have equal hashes, so no repeated hash means no repeated key; grouping
         # 64-bit hashes costs half what grouping the key columns does (2.4 million raw cells).
         # Only a repeated hash (a duplicate, or a collision) needs the exact count.
         dupes = con.execute(
-            f"SELECT count(*) FROM (SELECT hash({cols}) FROM {spec.name} GROUP BY ALL "
+            f"SELECT count(*) FROM (SELECT hash({cols}) FROM {table} GROUP BY ALL "
             "HAVING count(*) > 1)"
         ).fetchone()[0]
         if dupes:
             dupes = con.execute(
-                f"SELECT count(*) FROM (SELECT {cols} FROM {spec.name} GROUP BY ALL "
+                f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL "
                 "HAVING count(*) > 1)"
             ).fetchone()[0]
-        null_rows = con.execute(f"SELECT count(*) FROM {spec.name} WHERE {nulls}").fetchone()[0]
+        null_rows = con.execute(f"SELECT count(*) FROM {table} WHERE {nulls}").fetchone()[0]
         return [
             CheckResult(
                 name="primary_key",

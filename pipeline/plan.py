@@ -39,13 +39,16 @@ class Plan:
 
 
 def published_tables(settings: Settings) -> set[str]:
-    """`schema.table` of every table in the published database (none if there is none)."""
+    """`schema.table` of every table and view in the published database (none if none)."""
     if not settings.database_path.exists():
         return set()
     import duckdb
 
     with duckdb.connect(str(settings.database_path), read_only=True) as con:
-        rows = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()")
+        rows = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() UNION ALL "
+            "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal"
+        )
         return {r[0] for r in rows.fetchall()}
 
 

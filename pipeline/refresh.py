@@ -124,6 +124,9 @@ def execute(
         progress(f"published {path}")
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
+        from pipeline import gx_worker
+
+        gx_worker.wait_docs()  # the data docs, rendered while the build was published
     return path
 
 

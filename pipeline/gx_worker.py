@@ -1,0 +1,272 @@
+"""Great Expectations in a process of its own, beside the build.
+
+Importing GX costs seconds of Python, and validating costs tens of milliseconds per
+expectation, however small the table: in the build's own process all of it took turns
+with reading workbooks and driving DuckDB, which need Python's lock too. In a second
+process it runs on the other core: GX imports while the workbooks are read, and each
+table's suites are validated while DuckDB builds the next table.
+
+Nothing about blocking changes: the build collects every table's results, in build
+order, before it publishes, and the first failed expectation fails the build with the
+same message as before (`pipeline.build`). The frame a suite validates is read from the
+staging database by the build's process (DuckDB lets one process write a file) and handed
+over as an Arrow IPC file.
+
+One worker serves every build of a process (its GX context is made once); it is started
+when a build first needs it, and restarted if it has died. `SPENDTRACK_GX_PROCESS=0` keeps
+validation in the build's process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from pipeline.errors import ValidationError
+from pipeline.graph import CheckResult
+
+ENV_SWITCH = "SPENDTRACK_GX_PROCESS"
+
+
+def wanted() -> bool:
+    return os.environ.get(ENV_SWITCH, "1") not in ("0", "false", "no")
+
+
+class WorkerError(ValidationError):
+    """The validation process failed (not a failed expectation): the build cannot be checked."""
+
+
+class ValidationWorker:
+    """The client end: submit a suite on a frame, collect its results by ticket."""
+
+    def __init__(self) -> None:
+        # A fresh interpreter (`python -m pipeline.gx_worker`), not multiprocessing: its
+        # spawn re-runs the caller's main script, and a fork would copy DuckDB's threads.
+        to_worker, from_main = os.pipe()
+        to_main, from_worker = os.pipe()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.gx_worker", str(to_worker), str(from_worker)],
+            pass_fds=(to_worker, from_worker),
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(to_worker)
+        os.close(from_worker)
+        self._send_end = Connection(from_main, readable=False)
+        self._recv_end = Connection(to_main, writable=False)
+        self._frames = Path(tempfile.mkdtemp(prefix="spendtrack-gx-"))
+        self._next = 0
+        self._abandoned_upto = 0  # results for tickets up to this one are dropped
+        self._done: dict[int, tuple[bool, object]] = {}
+        self._docs_pending: list[int] = []
+        self._lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def frame_path(self, ticket: int) -> Path:
+        return self._frames / f"{ticket}.arrow"
+
+    def new_ticket(self) -> int:
+        with self._lock:
+            self._next += 1
+            return self._next
+
+    def submit_validation(
+        self, ticket: int, suite_path: Path, params: dict, docs_dir: Path, defer_docs: bool
+    ) -> None:
+        """Queue `suite_path` on the frame written to `frame_path(ticket)`."""
+        job = (str(suite_path), str(self.frame_path(ticket)), params, str(docs_dir), defer_docs)
+        self._send(("validate", ticket, job))
+
+    def build_docs(self, docs_dir: Path, *, wait: bool = True) -> None:
+        """Render the data docs deferred for `docs_dir`; without `wait`, see wait_docs."""
+        ticket = self.new_ticket()
+        self._send(("docs", ticket, (str(docs_dir),)))
+        if wait:
+            self.result(ticket)
+        else:
+            self._docs_pending.append(ticket)
+
+    def wait_docs(self) -> None:
+        """Wait for the data docs asked for without waiting."""
+        while self._docs_pending:
+            self.result(self._docs_pending.pop(0))
+
+    def abandon(self) -> None:
+        """Skip the jobs still queued (a build failed): their frames go, and with no frame the
+        worker skips a job; any results still to come are dropped."""
+        self._abandoned_upto = self._next
+        self._done.clear()
+        self._docs_pending.clear()
+        for frame in self._frames.glob("*.arrow"):
+            frame.unlink(missing_ok=True)
+
+    def ready(self, ticket: int) -> bool:
+        self._drain(block=False)
+        return ticket in self._done
+
+    def result(self, ticket: int) -> list[CheckResult]:
+        while ticket not in self._done:
+            self._drain(block=True)
+        ok, payload = self._done.pop(ticket)
+        if not ok:
+            raise WorkerError(f"Great Expectations process: {payload}")
+        return payload  # type: ignore[return-value]
+
+    def _send(self, message: tuple) -> None:
+        try:
+            self._send_end.send(message)
+        except OSError as exc:
+            raise WorkerError(f"Great Expectations process has stopped: {exc}") from exc
+
+    def _drain(self, block: bool) -> None:
+        while block or self._recv_end.poll():
+            if block and not self._recv_end.poll(1.0):
+                if not self.alive():
+                    raise WorkerError(
+                        f"Great Expectations process exited (code {self._proc.returncode})"
+                    )
+                continue
+            try:
+                ticket, ok, payload = self._recv_end.recv()
+            except EOFError as exc:
+                raise WorkerError("Great Expectations process closed its pipe") from exc
+            if ticket > self._abandoned_upto:
+                self._done[ticket] = (ok, payload)
+            block = False
+
+    def close(self) -> None:
+        if self.alive():
+            with contextlib.suppress(OSError):
+                self._send_end.send(None)
+            try:
+                self._proc.wait(60)  # data docs still being rendered
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._send_end.close()
+        self._recv_end.close()
+        shutil.rmtree(self._frames, ignore_errors=True)
+
+
+_worker: list[ValidationWorker] = []
+
+
+def worker() -> ValidationWorker:
+    """The process's validation worker, started (or restarted) when needed."""
+    if _worker and not _worker[0].alive():
+        _worker.pop().close()
+    if not _worker:
+        _worker.append(ValidationWorker())
+        if len(_closers) == 0:  # at exit: let it finish and reap it (its CPU is then counted)
+            _closers.append(atexit.register(_close))
+    return _worker[0]
+
+
+_closers: list[object] = []
+
+
+def wait_docs() -> None:
+    """Wait for data docs the worker is still rendering (none if there is no worker)."""
+    if _worker and _worker[0].alive():
+        _worker[0].wait_docs()
+
+
+def _close() -> None:
+    if _worker:
+        _worker.pop().close()
+
+
+def write_frame(con, sql: str, path: Path) -> None:
+    """The suite's frame, from the staging database, as an Arrow IPC file for the worker."""
+    import pyarrow as pa
+
+    # a cursor of its own: a check may have left a half-read result on the build's connection
+    table = con.cursor().sql(sql).to_arrow_table()
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+        out.write_table(table)
+
+
+def read_frame(path: Path):
+    """The frame as pandas, text columns as categoricals (see validation.validation_frame)."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    return table.to_pandas(strings_to_categorical=True)
+
+
+def _serve(receive: Connection, send: Connection) -> None:
+    """The worker's loop: import GX at once, then answer jobs in the order they come."""
+    from pipeline import validation
+
+    with contextlib.suppress(Exception):  # retried, and reported, with the first job
+        validation.import_gx()
+    while True:
+        try:
+            message = receive.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        kind, ticket, job = message
+        try:
+            if kind == "validate":
+                suite_path, frame_path, params, docs_dir, defer_docs = job
+                if not Path(frame_path).exists():  # its build failed and was abandoned
+                    send.send((ticket, True, []))
+                    continue
+                docs = Path(docs_dir)
+                if defer_docs:
+                    validation._deferred_docs.add(docs)
+                else:
+                    validation._deferred_docs.discard(docs)
+                frame = read_frame(Path(frame_path))
+                Path(frame_path).unlink(missing_ok=True)
+                suite = validation.load_suite(Path(suite_path))
+                payload = validation.validator(docs).validate(suite, frame, params)
+                del frame
+            else:  # "docs": render what was deferred for this directory
+                (docs_dir,) = job
+                docs = Path(docs_dir)
+                validation._deferred_docs.discard(docs)
+                validation.validator(docs).build_docs()
+                payload = []
+            send.send((ticket, True, payload))
+        except Exception as exc:  # noqa: BLE001 (sent back, raised in the build)
+            send.send((ticket, False, f"{type(exc).__name__}: {exc}"))
+
+
+class Pending:
+    """One suite's results, on their way from the worker."""
+
+    def __init__(self, owner: ValidationWorker, ticket: int) -> None:
+        self.owner, self.ticket = owner, ticket
+
+    def ready(self) -> bool:
+        return self.owner.ready(self.ticket)
+
+    def result(self) -> list[CheckResult]:
+        return self.owner.result(self.ticket)
+
+
+def submit(con, suite, params: dict, docs_dir: Path, defer_docs: bool) -> Pending:
+    """Hand `suite` and its frame, read from `con` now, to the worker."""
+    owner = worker()
+    ticket = owner.new_ticket()
+    write_frame(con, suite.frame_sql, owner.frame_path(ticket))
+    owner.submit_validation(ticket, suite.path, params, docs_dir, defer_docs)
+    return Pending(owner, ticket)
+
+
+if __name__ == "__main__":
+    _serve(
+        Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
+    )
