@@ -434,8 +434,32 @@ def _suspects_table(area: Area) -> str:
     )
 
 
+def _class_history(area: Area) -> str:
+    """The area's kind of council, over time where it changed: 'county council to 2020-21,
+    then unitary authorities from 2021-22' (from its members' printed classes and years)."""
+    from pipeline.area_charts import CLASS_NAME, CLASS_NAMES
+
+    spans: dict[str, list[str]] = {}  # class -> [first year, last year, how many]
+    for m in area.members:
+        if m["rule"].startswith(("district", "abolished")) or not m["la_class"]:
+            continue
+        span = spans.setdefault(m["la_class"], [m["first_year"], m["last_year"], 0])
+        span[0], span[1] = min(span[0], m["first_year"]), max(span[1], m["last_year"])
+        span[2] += 1
+    if len(spans) < 2:
+        return CLASS_NAME.get(area.area_class, "council")
+    ordered = sorted(spans.items(), key=lambda kv: kv[1][0])
+    names = [(CLASS_NAMES if n > 1 else CLASS_NAME).get(c, c) for c, (_first, _last, n) in ordered]
+    if any(b[1][0] <= a[1][1] for a, b in zip(ordered, ordered[1:], strict=False)):
+        return " and ".join(names)  # side by side (Dorset's county and its unitaries)
+    first, *later = list(zip(names, ordered, strict=True))
+    text = f"{first[0]} to {first[1][1][1]}"
+    for name, (_c, (since, _last, _n)) in later:
+        text += f", then {name} from {since}"
+    return text
+
+
 def area_page(area: Area, class_name: str) -> str:
-    from pipeline.area_charts import CLASS_NAME
 
     code = html.escape(area.code)
     councils = [
@@ -449,7 +473,7 @@ def area_page(area: Area, class_name: str) -> str:
 <body>
 <p class="note"><a href="index.html">All council areas</a></p>
 <h1>{_e(area.name)}</h1>
-<p class="lede">{_e(CLASS_NAME.get(area.area_class, "council")).capitalize()}
+<p class="lede">{_e(_class_history(area)).capitalize()}
 area {code}: {_e(", ".join(councils))}. What the council spent on drug, alcohol and young
 people's substance misuse services from 2013-14, when councils took over public health, from
 the MHCLG revenue spreadsheets (RA budgets, RO3 outturn).</p>

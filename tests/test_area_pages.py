@@ -154,6 +154,23 @@ def test_per_head_england_and_class_median_recomputed(areas_dir, con):
     assert checked >= 2 * 3 * 11
 
 
+def test_a_reorganised_area_is_described_by_its_councils_over_time(areas_dir, con):
+    """The county until it was abolished, then its unitaries: from the members' own years."""
+    (county_last,) = con.execute(
+        "SELECT max(last_year) FROM reference.stable_areas WHERE area_code = ? AND la_class = 'SC'",
+        [MERGED],
+    ).fetchone()
+    (unitary_first,) = con.execute(
+        "SELECT min(first_year) FROM reference.stable_areas WHERE area_code = ? "
+        "AND la_class = 'UA'",
+        [MERGED],
+    ).fetchone()
+    page = (areas_dir / f"{MERGED}.html").read_text(encoding="utf-8")
+    assert county_last and unitary_first and county_last < unitary_first
+    lede = f"County council to {county_last}, then unitary authorities from {unitary_first}"
+    assert lede in page
+
+
 def test_caveats_are_on_the_charts(areas_dir, con):
     merged = (areas_dir / MERGED / "spend.svg").read_text(encoding="utf-8")
     assert merged.startswith("<?xml") and "<svg" in merged
