@@ -20,6 +20,7 @@ from pipeline.graph import (
     CheckResult,
     TableSpec,
     checks_for,
+    downstream,
     materialize_table,
     topological,
 )
@@ -140,6 +141,15 @@ def finalize(con) -> None:
     con.execute("CHECKPOINT")
 
 
+def build_order(specs: list[TableSpec]) -> list[TableSpec]:
+    """Dependencies first, and the tables that do not need the big stored-in-parts table
+    (the MHCLG cells, the longest step) before it: they are small and most have GX suites,
+    so the validation process has work while the cells are read and written."""
+    order = topological(specs)
+    late = downstream(specs, {s.name for s in specs if s.parts})
+    return [s for s in order if s.name not in late] + [s for s in order if s.name in late]
+
+
 # Called after each table is built and checked, before a failed check stops the build:
 # (table, the build context, rows, {check name: results}). Dagster reports from it.
 OnTable = Callable[[TableSpec, BuildContext, int, dict[str, list[CheckResult]]], None]
@@ -197,7 +207,7 @@ def build_database(
     try:
         with data_docs_once(settings.reports_dir / "validation"):
             try:
-                for spec in topological(list(tables)):
+                for spec in build_order(list(tables)):
                     if only is not None and spec.name not in only:
                         continue
                     waiting.append(start_table(spec, ctx, elsewhere=elsewhere))
