@@ -206,6 +206,7 @@ def read_frame(path: Path):
 def _serve(receive: Connection, send: Connection) -> None:
     """The worker's loop: import GX at once, then answer jobs in the order they come."""
     from pipeline import validation
+    from pipeline.memory import give_back
 
     with contextlib.suppress(Exception):  # retried, and reported, with the first job
         validation.import_gx()
@@ -233,6 +234,7 @@ def _serve(receive: Connection, send: Connection) -> None:
                 suite = validation.load_suite(Path(suite_path))
                 payload = validation.validator(docs).validate(suite, frame, params)
                 del frame
+                give_back()  # the frame's memory, before the next (the build's peak is both)
             else:  # "docs": render what was deferred for this directory
                 (docs_dir,) = job
                 docs = Path(docs_dir)
