@@ -434,6 +434,15 @@ def _suspects_table(area: Area) -> str:
     )
 
 
+def _lede_kind(area: Area, code: str) -> str:
+    """'Unitary authority area E06000001', or for an area whose councils changed kind,
+    'County council to 2020-21, then unitary authorities from 2021-22 (area E10000021)'."""
+    history = _class_history(area)
+    if " then " in history or " and " in history:
+        return f"{history[0].upper()}{history[1:]} (area {code})"
+    return f"{history[0].upper()}{history[1:]} area {code}"
+
+
 def _class_history(area: Area) -> str:
     """The area's kind of council, over time where it changed: 'county council to 2020-21,
     then unitary authorities from 2021-22' (from its members' printed classes and years)."""
@@ -473,10 +482,10 @@ def area_page(area: Area, class_name: str) -> str:
 <body>
 <p class="note"><a href="index.html">All council areas</a></p>
 <h1>{_e(area.name)}</h1>
-<p class="lede">{_e(_class_history(area)).capitalize()}
-area {code}: {_e(", ".join(councils))}. What the council spent on drug, alcohol and young
-people's substance misuse services from 2013-14, when councils took over public health, from
-the MHCLG revenue spreadsheets (RA budgets, RO3 outturn).</p>
+<p class="lede">{_e(_lede_kind(area, area.code))}: {_e(", ".join(councils))}. What the
+council spent on drug, alcohol and young people's substance misuse services from 2013-14,
+when councils took over public health, from the MHCLG revenue spreadsheets (RA budgets, RO3
+outturn).</p>
 {_headline(area)}
 
 <h2>Spend by service</h2>
