@@ -76,7 +76,9 @@ def for_tables(
     if closure >= set(known):
         return Plan(None, f"{reason}, which reaches every table", previous)
     needed = upstream(specs, closure) - closure
-    missing = [n for n in known if n in needed - published_tables(settings)] if needed else []
+    # the published tables read once (the comprehension would open the database per table)
+    absent_ones = needed - published_tables(settings) if needed else set()
+    missing = [n for n in known if n in absent_ones]
     if missing and not strict:
         return Plan(None, f"{reason}, but the published database lacks {missing}", previous)
     if missing:
