@@ -211,9 +211,10 @@ def build_database(
                     if only is not None and spec.name not in only:
                         continue
                     waiting.append(start_table(spec, ctx, elsewhere=elsewhere))
-                    # Dagster reports each table as it is done, and a failure here need not
-                    # wait for what is still being validated elsewhere to be reported.
-                    settle(block=on_table is not None or waiting[-1].failed_here())
+                    # A check that failed here stops the build at once, once the tables before it
+                    # are settled; otherwise results are taken in as they come (Dagster's
+                    # report of each table is made from them, after the build).
+                    settle(block=waiting[-1].failed_here())
                 settle(block=True)
             except ValidationError:
                 if elsewhere:
