@@ -1,8 +1,11 @@
 """Build tables into a staging DuckDB file, running each table's blocking checks.
 
 `build_database` is the one loop both runners use (through `pipeline.refresh.execute`): the
-CLI's refresh and every Dagster run. A failed check stops the build: nothing downstream is
-built and nothing is published.
+CLI's refresh and every Dagster run. A failed check stops the build and nothing is
+published. Great Expectations suites run in a process of their own (`pipeline.gx_worker`)
+while later tables are built; their results are taken in build order, so the failure
+reported is always the first table's, and tables built after it are discarded with the
+staging file.
 """
 
 from __future__ import annotations
@@ -53,12 +56,6 @@ def failure_message(spec: TableSpec, failed: list[CheckResult]) -> str:
     return f"{spec.name}: blocking check failed: " + "; ".join(
         f"{r.name} ({r.description}): {r.observed}" for r in failed
     )
-
-
-def build_table(spec: TableSpec, ctx: BuildContext, run_id: str) -> tuple[int, dict]:
-    """Materialize one table, describe it and run its checks; return (rows, {check: results})."""
-    built = start_table(spec, ctx, elsewhere=False)
-    return built.rows, built.collect(ctx.con, run_id)
 
 
 class BuiltTable:

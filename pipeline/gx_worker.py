@@ -165,12 +165,7 @@ def worker() -> ValidationWorker:
         _worker.pop().close()
     if not _worker:
         _worker.append(ValidationWorker())
-        if len(_closers) == 0:  # at exit: let it finish and reap it (its CPU is then counted)
-            _closers.append(atexit.register(_close))
     return _worker[0]
-
-
-_closers: list[object] = []
 
 
 def wait_docs() -> None:
@@ -182,6 +177,10 @@ def wait_docs() -> None:
 def _close() -> None:
     if _worker:
         _worker.pop().close()
+
+
+# At exit, let the worker finish (data docs) and reap it, so that its CPU is counted too.
+atexit.register(_close)
 
 
 def write_frame(con, sql: str, path: Path) -> None:
