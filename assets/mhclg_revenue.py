@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.errors import CrosswalkError, LayoutError
-from pipeline.extract import extract_sheet, long_cells
+from pipeline.extract import extract_sheet
 from pipeline.fetch import Resolved
 from pipeline.graph import BuildContext, CheckResult, read_sql, replace_view, write_frame
 from pipeline.layouts import (
@@ -59,10 +59,6 @@ class RevenueCells:
     values: pa.Table
     rows: pa.Table
     columns: pa.Table
-
-    @property
-    def cells(self) -> pa.Table:
-        return long_cells(self.values, self.rows, self.columns)
 
     def __len__(self) -> int:  # rows of the view: one per cell
         return self.values.num_rows

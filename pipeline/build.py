@@ -173,11 +173,13 @@ def build_database(
 
     con = connect_build(path)
     ctx = BuildContext(con=con, settings=settings, progress=progress)
-    checked = [s for s in tables if only is None or s.name in only]
-    elsewhere = gx_worker.wanted() and any(suites_by_table().get(s.name) for s in checked)
+    has_suites = any(
+        suites_by_table().get(s.name) for s in tables if only is None or s.name in only
+    )
+    elsewhere = has_suites and gx_worker.wanted()
     if elsewhere:
         gx_worker.worker()  # starts importing GX now, on the other core
-    elif any(suites_by_table().get(s.name) for s in checked):
+    elif has_suites:
         # GX's import (2-3 s of Python) runs on a thread of its own while DuckDB writes the
         # first big table, which holds Python's lock only at its start: started earlier, it
         # would take turns with reading the workbooks, which need the lock too. A build with

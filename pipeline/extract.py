@@ -388,19 +388,12 @@ class SheetCells:
 
 
 def long_cells(values: pa.Table, rows: pa.Table, columns: pa.Table) -> pa.Table:
-    """The three parts joined into one row per cell, in CELL_COLUMNS order (where present)."""
+    """A sheet's three parts joined into one row per cell, in CELL_COLUMNS order, as the view
+    raw.mhclg__revenue_cells joins them (without the source's own columns)."""
     frame = (
         values.to_pandas()
-        .merge(
-            rows.to_pandas(),
-            how="left",
-            on=[c for c in ("source_id", "sheet", "row_number") if c in values.column_names],
-        )
-        .merge(
-            columns.to_pandas(),
-            how="left",
-            on=[c for c in ("source_id", "sheet", "column_number") if c in values.column_names],
-        )
+        .merge(rows.to_pandas(), how="left", on=["sheet", "row_number"])
+        .merge(columns.to_pandas(), how="left", on=["sheet", "column_number"])
     )
     frame["cell"] = frame["column_letters"] + frame["row_number"].astype(str)
     return pa.Table.from_pandas(

@@ -168,6 +168,13 @@ def worker() -> ValidationWorker:
     return _worker[0]
 
 
+def render_docs_later(docs_dir: Path) -> None:
+    """Have a running worker render the data docs deferred for `docs_dir` while the build is
+    published (see wait_docs); nothing if there is no worker."""
+    if _worker and _worker[0].alive():
+        _worker[0].build_docs(docs_dir, wait=False)
+
+
 def wait_docs() -> None:
     """Wait for data docs the worker is still rendering (none if there is no worker)."""
     if _worker and _worker[0].alive():
@@ -194,12 +201,14 @@ def write_frame(con, sql: str, path: Path) -> None:
 
 
 def read_frame(path: Path):
-    """The frame as pandas, text columns as categoricals (see validation.validation_frame)."""
+    """The frame written by write_frame, as GX validates it (validation.as_frame)."""
     import pyarrow as pa
+
+    from pipeline.validation import as_frame
 
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()
-    return table.to_pandas(strings_to_categorical=True)
+    return as_frame(table)
 
 
 def _serve(receive: Connection, send: Connection) -> None:

@@ -342,9 +342,7 @@ def data_docs_once(docs_dir: Path) -> Iterator[None]:
             _validator[0].build_docs()
         from pipeline import gx_worker
 
-        if gx_worker._worker and gx_worker._worker[0].alive():
-            # rendered while the build is published; pipeline.refresh waits for them
-            gx_worker._worker[0].build_docs(docs_dir, wait=False)
+        gx_worker.render_docs_later(docs_dir)  # pipeline.refresh waits for them
 
 
 _deferred_docs: set[Path] = set()
@@ -380,12 +378,17 @@ def validation_frame(con, sql: str):
     categoricals a few tens of megabytes, and GX's pandas engine checks either the same way.
     Arrow makes the categoricals as it converts (a third of the time of encoding first).
     """
+    return as_frame(con.sql(sql).to_arrow_table())
+
+
+def as_frame(table):
+    """An Arrow table as the pandas frame GX validates, text columns as categoricals; the
+    Arrow copy (a few hundred MB for the raw cells) is handed back before GX runs."""
     from pipeline.memory import give_back
 
-    table = con.sql(sql).to_arrow_table()
     frame = table.to_pandas(strings_to_categorical=True)
     del table
-    give_back()  # the Arrow copy (a few hundred MB for the raw cells) before GX runs
+    give_back()
     return frame
 
 
