@@ -378,7 +378,8 @@ def validation_frame(con, sql: str):
     categoricals a few tens of megabytes, and GX's pandas engine checks either the same way.
     Arrow makes the categoricals as it converts (a third of the time of encoding first).
     """
-    return as_frame(con.sql(sql).to_arrow_table())
+    # a cursor of its own: a check may have left a half-read result on the build's connection
+    return as_frame(con.cursor().sql(sql).to_arrow_table())
 
 
 def as_frame(table):

@@ -98,3 +98,29 @@ def test_every_core_and_out_table_and_column_is_described(synthetic_published):
             "('core', 'out', 'raw', 'reference') AND (comment IS NULL OR comment = '')"
         ).fetchall()
     assert bare_columns == [] and bare_tables == []
+
+
+def test_validation_in_the_build_process_gives_the_same_checks(
+    synthetic, published_template, monkeypatch
+):
+    """`SPENDTRACK_GX_PROCESS=0` validates on the build's own connection, with no worker, and
+    records exactly the checks the worker process records for the same files."""
+    from pipeline import gx_worker
+
+    def no_worker():
+        raise AssertionError("a validation worker was asked for with SPENDTRACK_GX_PROCESS=0")
+
+    monkeypatch.setenv(gx_worker.ENV_SWITCH, "0")
+    monkeypatch.setattr(gx_worker, "worker", no_worker)
+    refresh(synthetic, progress=lambda _m: None)
+    query = (
+        "SELECT table_name, expectation, success, observed_value "
+        "FROM checks.validation_results ORDER BY ALL"
+    )
+    with duckdb.connect(str(synthetic.database_path), read_only=True) as con:
+        in_process = con.execute(query).fetchall()
+    worker_db = published_template / "lake" / synthetic.database_path.name
+    with duckdb.connect(str(worker_db), read_only=True) as con:
+        in_worker = con.execute(query).fetchall()
+    assert sum(name.startswith("expect_") for _t, name, _s, _o in in_process) > 50
+    assert in_process == in_worker
