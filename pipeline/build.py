@@ -23,6 +23,7 @@ from pipeline.graph import (
     CheckResult,
     TableSpec,
     checks_for,
+    declared_sources,
     downstream,
     materialize_table,
     topological,
@@ -138,6 +139,22 @@ def finalize(con) -> None:
     con.execute("CHECKPOINT")
 
 
+def verify_sources(ctx: BuildContext, specs: list[TableSpec]) -> None:
+    """Fetch and verify every source the tables to be built declare, before building any.
+
+    A missing, truncated, mis-pinned or unreachable file then fails the refresh in a moment,
+    naming the file, instead of after every table built before its reader (and their
+    checks). What each table reads is still recorded as it reads it (`BuildContext.reads`).
+    """
+    from pipeline.sources import load_sources
+
+    registry = load_sources(ctx.settings.sources_path)
+    wanted = {sid for spec in specs for sid in declared_sources(spec, registry)}
+    for src in registry:
+        if src.id in wanted:
+            ctx.resolve(src)
+
+
 def build_order(specs: list[TableSpec]) -> list[TableSpec]:
     """Dependencies first, and the tables that do not need the big stored-in-parts table
     (the MHCLG cells, the longest step) before it: they are small and most have GX suites,
@@ -185,6 +202,7 @@ def build_database(
         # would take turns with reading the workbooks, which need the lock too. A build with
         # no big table imports GX at its first suite.
         ctx.on_big_write = preload
+    order = [s for s in build_order(list(tables)) if only is None or s.name in only]
     waiting: list[BuiltTable] = []  # built, in build order, some results still on their way
 
     def settle(block: bool) -> None:
@@ -206,9 +224,8 @@ def build_database(
     try:
         with data_docs_once(settings.reports_dir / "validation"):
             try:
-                for spec in build_order(list(tables)):
-                    if only is not None and spec.name not in only:
-                        continue
+                verify_sources(ctx, order)
+                for spec in order:
                     waiting.append(start_table(spec, ctx, elsewhere=elsewhere))
                     # A check that failed here stops the build at once, once the tables before it
                     # are settled; otherwise results are taken in as they come (Dagster's

@@ -4,6 +4,7 @@ names the file (and sheet, cell or label), and leaves the published database byt
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import threading
 import time
@@ -75,6 +76,18 @@ def test_truncated_file(published, capsys):
         code=3,
         expected=[file_name("2016-17"), "size 3,000 bytes differs", "truncated"],
     )
+
+
+def test_a_bad_source_stops_the_refresh_before_any_table_is_built(published, capsys):
+    """Every source the build will read is verified first: a bad file costs no table's work."""
+    path = published.mirror_dir / "mhclg" / file_name("2016-17")
+    path.write_bytes(path.read_bytes()[:3000])
+    shutil.rmtree(published.cache_dir)
+    assert main(["refresh", "--force"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    built = [line for line in err if re.match(r"\s+[a-z]+\.\w+: \d+ rows", line)]
+    assert built == [], built
+    assert file_name("2016-17") in err[-1]
 
 
 def test_checksum_mismatch(published, capsys):
