@@ -188,6 +188,49 @@ def _plain_ids() -> Iterator[None]:
         IDDict.to_id = original
 
 
+@contextmanager
+def _templates_compiled_once() -> Iterator[None]:
+    """While GX renders data docs, compile each of its Jinja templates once per process.
+
+    GX (1.24) makes a new Jinja environment for every view it renders with, so each build's
+    docs recompile the same fifty templates: about 0.7 s, a third of rendering. Here each
+    environment shares one in-memory bytecode cache (Jinja's own mechanism, keyed by the
+    template's name and a checksum of its source), and renders exactly as before.
+    """
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    original = DefaultJinjaView.__dict__["__init__"]
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.env.bytecode_cache = _template_code()
+
+    DefaultJinjaView.__init__ = __init__
+    try:
+        yield
+    finally:
+        DefaultJinjaView.__init__ = original
+
+
+@cache
+def _template_code():
+    """The process's compiled data docs templates (a jinja2.BytecodeCache held in memory)."""
+    import jinja2
+
+    class TemplateCode(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    return TemplateCode()
+
+
 class Validator:
     """One ephemeral GX context per process, writing data docs to one directory at a time."""
 
@@ -235,9 +278,10 @@ class Validator:
     def build_docs(self) -> None:
         """Render the results validated since the last call (and the site index)."""
         if self.pending_docs:
-            self.context.build_data_docs(
-                site_names=["spendtrack"], resource_identifiers=self.pending_docs
-            )
+            with _templates_compiled_once():
+                self.context.build_data_docs(
+                    site_names=["spendtrack"], resource_identifiers=self.pending_docs
+                )
             self.pending_docs = []
 
     def definition(self, suite: Suite):
