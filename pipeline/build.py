@@ -11,8 +11,10 @@ staging file.
 from __future__ import annotations
 
 import csv
+import io
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.config import SQL_DIR, Settings
@@ -104,8 +106,13 @@ def start_table(spec: TableSpec, ctx: BuildContext, *, elsewhere: bool) -> Built
 
 
 def read_dictionary(path: Path = DICTIONARY_CSV) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return [dict(row) for row in _parse_dictionary(path.read_bytes())]
+
+
+@lru_cache(maxsize=4)
+def _parse_dictionary(text: bytes) -> tuple[dict[str, str], ...]:
+    """The dictionary's rows, parsed once per text (a build reads it once per table)."""
+    return tuple(csv.DictReader(io.StringIO(text.decode("utf-8"), newline="")))
 
 
 def table_description(name: str, path: Path = DICTIONARY_CSV) -> str | None:
