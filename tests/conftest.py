@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from pipeline.config import Settings
 from tests.synthetic import make_mirror
@@ -65,15 +68,94 @@ def synthetic_env(synthetic: Settings, monkeypatch: pytest.MonkeyPatch) -> Setti
     return synthetic
 
 
-@pytest.fixture(scope="session")
-def mirror_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """One full refresh of the real mirror, shared by the integration tests."""
-    from pipeline.config import SOURCES_TOML
-    from pipeline.refresh import refresh
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]
+) -> tuple[Path, dict]:
+    """Run `build(directory)` once for the whole test run and share its directory and result.
 
-    root = tmp_path_factory.mktemp("mirror_build")
-    settings = settings_for(root, mirror=real_mirror(), sources=SOURCES_TOML)
-    refresh(settings, progress=lambda _m: None)
+    Under pytest-xdist every worker process has its own session fixtures; the first worker to
+    ask builds, under a file lock, and the others wait and read what it recorded (the pattern
+    pytest-xdist documents). A build that raised is recorded too, and fails every worker that
+    asks with the same message instead of being attempted again.
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # the run's directory, above each worker's own
+    root, outcome = run_dir / name, run_dir / f"{name}.outcome.json"
+    with FileLock(str(run_dir / f"{name}.lock")):
+        if not outcome.exists():
+            root.mkdir(exist_ok=True)
+            try:
+                record = {"result": build(root)}
+            except BaseException as exc:
+                record = {"error": f"{type(exc).__name__}: {exc}"}
+                outcome.write_text(json.dumps(record), encoding="utf-8")
+                raise
+            outcome.write_text(json.dumps(record), encoding="utf-8")
+        record = json.loads(outcome.read_text(encoding="utf-8"))
+    if "error" in record:
+        pytest.fail(f"{name}, built once for every test that needs it, failed: {record['error']}")
+    return root, record["result"]
+
+
+def mirror_settings(root: Path) -> Settings:
+    from pipeline.config import SOURCES_TOML
+
+    return settings_for(root, mirror=real_mirror(), sources=SOURCES_TOML)
+
+
+@pytest.fixture(scope="session")
+def mirror_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict]:
+    """The real mirror built once by the Dagster `refresh` job, as the nightly schedule runs
+    it; with what the run reported: success, each asset check's result, the assets it
+    materialised and, if a step failed, its message. A build from the official addresses
+    through `spendtrack refresh` is compared with it table for table
+    (tests/test_loopback_build.py)."""
+
+    def run_refresh_job(root: Path) -> dict:
+        import dagster as dg
+
+        from pipeline.definitions import defs
+
+        with pytest.MonkeyPatch.context() as env:
+            point_env_at(env, mirror_settings(root))
+            job = defs.resolve_job_def("refresh")
+            result = job.execute_in_process(
+                instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+            )
+        return {
+            "success": result.success,
+            "checks": [
+                [e.asset_check_key.to_user_string(), e.passed]
+                for e in result.get_asset_check_evaluations()
+            ],
+            "materialized": sorted(
+                {
+                    e.asset_key.to_user_string()
+                    for e in result.all_events
+                    if e.event_type_value == "ASSET_MATERIALIZATION"
+                }
+            ),
+            "failures": [
+                e.step_failure_data.user_failure_data.description
+                if e.step_failure_data.user_failure_data
+                else str(e.step_failure_data.error)
+                for e in result.get_step_failure_events()
+            ],
+        }
+
+    real_mirror()  # skip (or fail in CI) here, not inside the shared build
+    root, run = built_once(tmp_path_factory, "mirror_build", run_refresh_job)
+    return mirror_settings(root), run
+
+
+@pytest.fixture(scope="session")
+def mirror_lake(mirror_run: tuple[Settings, dict]) -> Settings:
+    """The published database of that one build of the real mirror, shared by the
+    integration tests (which only read it)."""
+    settings, run = mirror_run
+    if not run["success"]:
+        pytest.fail(f"the refresh job on the mirror failed: {run['failures']}")
     return settings
 
 
@@ -105,14 +187,18 @@ def published_copy(template: Path, settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def mirror_report(mirror_lake: Settings) -> Settings:
+def mirror_report(mirror_lake: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """`spendtrack report` once on the shared mirror build: the page, its charts and the
     council area pages, read by the report and area page tests."""
     from pipeline.cli import main
 
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
-        assert main(["report"]) == 0
+    def report(_root: Path) -> dict:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("SPENDTRACK_LAKE", str(mirror_lake.lake_dir))
+            return {"exit_code": main(["report"])}
+
+    _root, done = built_once(tmp_path_factory, "mirror_report", report)
+    assert done["exit_code"] == 0
     return mirror_lake
 
 

@@ -30,7 +30,7 @@ from pipeline.definitions import (
 )
 from pipeline.graph import declared_sources, downstream
 from pipeline.sources import load_sources
-from tests.conftest import point_env_at, real_mirror, settings_for
+from tests.conftest import point_env_at, settings_for
 from tests.synthetic import VIEWIT_PATH, columns_for, make_mirror, ra_grid, write_registry
 
 RESOURCES = {"spendtrack": SpendtrackResource()}  # directories from the environment
@@ -365,15 +365,13 @@ def test_a_selection_that_leaves_a_changed_source_unread_keeps_it_for_later(synt
 
 
 @pytest.mark.mirror
-def test_job_materialises_every_asset_on_the_mirror(tmp_path, monkeypatch):
-    settings = settings_for(tmp_path, mirror=real_mirror(), sources=SOURCES_TOML)
-    # all four, SPENDTRACK_SOURCES too: the module's generated build points them elsewhere
-    point_env_at(monkeypatch, settings)
-    result = run_refresh_job(dg.DagsterInstance.ephemeral())
-    assert result.success
-    evaluations = result.get_asset_check_evaluations()
-    assert evaluations and all(e.passed for e in evaluations)
-    assert materialized(result) == {s.name.replace(".", "/") for s in TABLES} | {
+def test_job_materialises_every_asset_on_the_mirror(mirror_run):
+    """The `refresh` job on the real mirror (run once for the suite, see conftest.mirror_run):
+    every table and the published database materialised, every asset check passed."""
+    settings, run = mirror_run
+    assert run["success"], run["failures"]
+    assert run["checks"] and all(passed for _check, passed in run["checks"])
+    assert set(run["materialized"]) == {s.name.replace(".", "/") for s in TABLES} | {
         "published/spendtrack_database"
     }
     with duckdb.connect(str(settings.database_path), read_only=True) as con:
