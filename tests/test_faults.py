@@ -17,6 +17,7 @@ import pytest
 from pipeline import fetch
 from pipeline.cli import main
 from pipeline.publish import refresh_lock
+from pipeline.refresh import refresh
 from tests.synthetic import (
     SAFEGUARDING,
     Column,
@@ -317,11 +318,16 @@ def test_two_refreshes_at_once(published, capsys):
 
 
 def test_second_refresh_waits_for_the_first(published, capsys):
-    """With --wait, a refresh queued behind a running one starts once the lock is free."""
+    """With a wait (`--wait`), a refresh queued behind a running one starts once the lock is
+    free, and then plans under the lock (here: the published build is current)."""
     lock = refresh_lock(published.lake_dir)
     lock.__enter__()
+    started = time.monotonic()
     threading.Timer(0.5, lambda: lock.__exit__(None, None, None)).start()
-    assert main(["refresh", "--force", "--wait", "30"]) == 0
+    said: list[str] = []
+    assert refresh(published, progress=said.append, wait_s=30) == published.database_path
+    assert time.monotonic() - started >= 0.5  # it waited for the lock
+    assert said and said[0].startswith("nothing to do")
 
 
 def test_reader_holding_the_database_open(published, capsys):
