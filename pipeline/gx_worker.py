@@ -190,14 +190,27 @@ def _close() -> None:
 atexit.register(_close)
 
 
+FRAME_BATCH_ROWS = 122_880  # DuckDB's row group: the raw cells' frame in twenty batches
+
+
 def write_frame(con, sql: str, path: Path) -> None:
-    """The suite's frame, from the staging database, as an Arrow IPC file for the worker."""
+    """The suite's frame, from the staging database, as an Arrow IPC file for the worker.
+
+    Streamed a batch at a time: the build never holds the whole frame (for the raw cells,
+    some 250 MB at the moment the worker is reading its copy to validate it).
+    """
     import pyarrow as pa
 
     # a cursor of its own: a check may have left a half-read result on the build's connection
-    table = con.cursor().sql(sql).to_arrow_table()
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
-        out.write_table(table)
+    cursor = con.cursor()
+    with (
+        cursor.sql(sql).to_arrow_reader(batch_size=FRAME_BATCH_ROWS) as reader,
+        pa.OSFile(str(path), "wb") as sink,
+        pa.ipc.new_file(sink, reader.schema) as out,
+    ):
+        for batch in reader:
+            out.write_batch(batch)
+    cursor.close()
 
 
 def read_frame(path: Path):
