@@ -202,15 +202,14 @@ def write_frame(con, sql: str, path: Path) -> None:
     import pyarrow as pa
 
     # a cursor of its own: a check may have left a half-read result on the build's connection
-    cursor = con.cursor()
     with (
+        con.cursor() as cursor,
         cursor.sql(sql).to_arrow_reader(batch_size=FRAME_BATCH_ROWS) as reader,
         pa.OSFile(str(path), "wb") as sink,
         pa.ipc.new_file(sink, reader.schema) as out,
     ):
         for batch in reader:
             out.write_batch(batch)
-    cursor.close()
 
 
 def read_frame(path: Path):
