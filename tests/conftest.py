@@ -68,6 +68,24 @@ def synthetic_env(synthetic: Settings, monkeypatch: pytest.MonkeyPatch) -> Setti
     return synthetic
 
 
+def run_refresh_job(instance, **kwargs):
+    """Execute the Dagster `refresh` job in process (the schedule's job), errors kept in the
+    result; `instance` is a dagster.DagsterInstance."""
+    from pipeline.definitions import defs
+
+    job = defs.resolve_job_def("refresh")
+    return job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+
+
+def materialized(result) -> set[str]:
+    """The asset keys a Dagster run reported materialised."""
+    return {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
+
+
 def built_once(
     tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]
 ) -> tuple[Path, dict]:
@@ -112,30 +130,19 @@ def mirror_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict
     through `spendtrack refresh` is compared with it table for table
     (tests/test_loopback_build.py)."""
 
-    def run_refresh_job(root: Path) -> dict:
+    def build_with_the_job(root: Path) -> dict:
         import dagster as dg
-
-        from pipeline.definitions import defs
 
         with pytest.MonkeyPatch.context() as env:
             point_env_at(env, mirror_settings(root))
-            job = defs.resolve_job_def("refresh")
-            result = job.execute_in_process(
-                instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-            )
+            result = run_refresh_job(dg.DagsterInstance.ephemeral())
         return {
             "success": result.success,
             "checks": [
                 [e.asset_check_key.to_user_string(), e.passed]
                 for e in result.get_asset_check_evaluations()
             ],
-            "materialized": sorted(
-                {
-                    e.asset_key.to_user_string()
-                    for e in result.all_events
-                    if e.event_type_value == "ASSET_MATERIALIZATION"
-                }
-            ),
+            "materialized": sorted(materialized(result)),
             "failures": [
                 e.step_failure_data.user_failure_data.description
                 if e.step_failure_data.user_failure_data
@@ -145,7 +152,7 @@ def mirror_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict
         }
 
     real_mirror()  # skip (or fail in CI) here, not inside the shared build
-    root, run = built_once(tmp_path_factory, "mirror_build", run_refresh_job)
+    root, run = built_once(tmp_path_factory, "mirror_build", build_with_the_job)
     return mirror_settings(root), run
 
 

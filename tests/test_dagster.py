@@ -30,7 +30,7 @@ from pipeline.definitions import (
 )
 from pipeline.graph import declared_sources, downstream
 from pipeline.sources import load_sources
-from tests.conftest import point_env_at, settings_for
+from tests.conftest import materialized, point_env_at, run_refresh_job, settings_for
 from tests.synthetic import VIEWIT_PATH, columns_for, make_mirror, ra_grid, write_registry
 
 RESOURCES = {"spendtrack": SpendtrackResource()}  # directories from the environment
@@ -50,22 +50,9 @@ def materialize(instance: dg.DagsterInstance, selection) -> dg.ExecuteInProcessR
     )
 
 
-def run_refresh_job(instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_job_def("refresh")
-    return job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
-
-
 def failure_line(result: dg.ExecuteInProcessResult) -> str:
     [event] = result.get_step_failure_events()
     return event.step_failure_data.user_failure_data.description
-
-
-def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {
-        e.asset_key.to_user_string()
-        for e in result.all_events
-        if e.event_type_value == "ASSET_MATERIALIZATION"
-    }
 
 
 def all_rows(database: Path, tables: list[str]) -> dict[str, list[tuple]]:
