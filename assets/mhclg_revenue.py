@@ -140,32 +140,51 @@ def asset_stem(asset_id: str) -> str:
 
 
 def check_crosswalk(columns: Iterable[ColumnRef]) -> None:
-    """Every public health substance misuse column must map; asset id and label must agree."""
+    """Every public health substance misuse column must map; asset id and label must agree.
+
+    Every offending column is named in one error (file, sheet and cell of each), so a new
+    release's unmapped labels are all seen at once.
+    """
     lines = service_lines()
     by_asset = {line.asset_id: line for line in lines.values() if line.asset_id}
+    problems: list[tuple[str, ColumnRef]] = []
     for col in columns:
         label = col.label_key or normalise(col.printed_label)
         stem = asset_stem(col.asset_id)
         by_label = lines.get(label)
         is_substance = SUBSTANCE_LABEL.match(label) or SUBSTANCE_ASSET.match(stem)
-        where = {
-            "file": col.file_name,
-            "sheet": col.sheet or None,
-            "cell": col.where,
-        }
         if is_substance and (by_label is None or by_label.status != "mapped"):
-            raise CrosswalkError(
-                f"substance misuse column {col.printed_label!r} (asset id "
-                f"{col.asset_id or 'none'}) is not in pipeline/layouts/service_lines.csv",
-                **where,
+            problems.append(
+                (
+                    f"substance misuse column {col.printed_label!r} (asset id "
+                    f"{col.asset_id or 'none'}) is not in pipeline/layouts/service_lines.csv",
+                    col,
+                )
             )
+            continue
         by_stem = by_asset.get(stem) if stem else None
         if by_label and by_stem and by_stem.canonical_line != by_label.canonical_line:
-            raise CrosswalkError(
-                f"label {col.printed_label!r} maps to {by_label.canonical_line!r} but asset "
-                f"id {col.asset_id!r} maps to {by_stem.canonical_line!r}",
-                **where,
+            problems.append(
+                (
+                    f"label {col.printed_label!r} maps to {by_label.canonical_line!r} but asset "
+                    f"id {col.asset_id!r} maps to {by_stem.canonical_line!r}",
+                    col,
+                )
             )
+    if not problems:
+        return
+    message, first = problems[0]
+    if len(problems) > 1:
+        message = f"{len(problems)} columns do not map: " + "; ".join(
+            f"{text} at {where(col)}" for text, col in problems
+        )
+    raise CrosswalkError(message, file=first.file_name, sheet=first.sheet or None, cell=first.where)
+
+
+def where(col: ColumnRef) -> str:
+    """A column's place for a message: file, sheet and cell."""
+    sheet = f" sheet {col.sheet!r}" if col.sheet else ""
+    return f"{col.file_name}{sheet} {col.where}"
 
 
 def revenue_cells(resolved: list[Resolved]) -> RevenueCells:

@@ -225,8 +225,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="reference.sources",
         description="Every source read: publisher, year, address, sha256, licence, edition "
-        "(official, copy, transcription), how a user gets it (download, vendored, mirror only), "
-        "and where this build took it from (cache, mirror, vendored, download and its address).",
+        "(official, copy, transcription), where it is archived in the repository, what upstream "
+        "offers (an address, a page only, none), and where this build took it from (archive, "
+        "cache, mirror, download and its address).",
         deps=("raw.mhclg__revenue_cells",),
         build=reference.sources_table,
         source_families=("*",),

@@ -1,6 +1,6 @@
 """Benchmark: the reading floor, a cold refresh, a no-op refresh, the headline query, memory.
 
-    python bench/run.py --mirror ../shared/mirror [--markdown bench/latest.md]
+    python bench/run.py [--markdown bench/latest.md]
 
 Each measurement runs in its own process (so imports and memory are counted as a user meets
 them), --repeat times (each cold refresh from its own empty cache and lake); the table gives
@@ -9,7 +9,7 @@ machine disturbs less than wall time), and the highest peak resident memory. The
 average before and after is printed with the machine, to say how busy it was. The floor is
 python-calamine reading every sheet the pipeline reads (the CSV sources parsed with the csv
 module, a Stata copy read by pandas), nothing else: the least any build from these files
-could cost.
+could cost. Every file is read from the archive in data_raw/, as a build reads it.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def area_pages_row(py: str, env: dict[str, str]) -> tuple[str, str, str]:
     )
 
 
-def floor(mirror: Path) -> None:
+def floor() -> None:
     """Read what the pipeline reads, as cheaply as possible (run in a child process)."""
     from python_calamine import CalamineWorkbook
 
@@ -61,7 +61,7 @@ def floor(mirror: Path) -> None:
 
     layouts = sheet_layouts()
     for src in load_sources():
-        path = REPO / src.vendored_path if src.vendored_path else mirror / src.mirror_path
+        path = REPO / src.archive_path
         if src.kind == "csv":
             with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
                 sum(1 for _ in csv.reader(fh))
@@ -197,7 +197,6 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", default=os.environ.get("SPENDTRACK_MIRROR"))
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--floor-only", action="store_true", help=argparse.SUPPRESS)
@@ -212,11 +211,8 @@ def main() -> int:
     if args.query:
         run_examples(Path(args.query))
         return 0
-    if not args.mirror:
-        parser.error("--mirror (or SPENDTRACK_MIRROR) is required")
-    mirror = Path(args.mirror).resolve()
     if args.floor_only:
-        floor(mirror)
+        floor()
         return 0
 
     py = sys.executable
@@ -225,7 +221,6 @@ def main() -> int:
     def env(n: int) -> dict[str, str]:
         return {
             **os.environ,
-            "SPENDTRACK_MIRROR": str(mirror),
             "SPENDTRACK_LAKE": str(work / f"lake{n}"),
             "SPENDTRACK_CACHE": str(work / f"cache{n}"),
         }
@@ -242,7 +237,7 @@ def main() -> int:
         floors: list[Run] = []
         colds: list[Run] = []
         for n in runs:
-            floors.append(timed([py, __file__, "--mirror", str(mirror), "--floor-only"], env(0)))
+            floors.append(timed([py, __file__, "--floor-only"], env(0)))
             colds.append(timed([*cli, "refresh"], env(n)))
         noop = [timed([*cli, "refresh"], env(0)) for _ in runs]
         query = [
@@ -254,7 +249,7 @@ def main() -> int:
         # published format (for DuckDB v1.1.0, which 1.x clients read) and in DuckDB 2.0's own
         # (which they cannot), alternately, so that load on the machine falls on both alike;
         # then every analyst example run on each.
-        me = [py, __file__, "--mirror", str(mirror)]
+        me = [py, __file__]
         published = work / "lake0" / "spendtrack.duckdb"
         formats = {"published": STORAGE_VERSION, "native": "latest"}
         written: dict[str, list[Run]] = {name: [] for name in formats}

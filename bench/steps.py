@@ -1,6 +1,6 @@
 """Where a cold build's time goes: one refresh, in this process, timed step by step.
 
-    python bench/steps.py --mirror ../shared/mirror [--repeat 3]
+    python bench/steps.py [--repeat 3]
 
 Each run is a forced refresh from an empty cache and lake. The pipeline's step functions
 are wrapped (nothing else changes) and each step's own time is counted, without the steps
@@ -120,13 +120,13 @@ def patch(steps: Steps) -> None:
     maybe(validation, "validation_frame", "checks: GX frame from DuckDB")
 
 
-def one_run(mirror: Path) -> tuple[dict[str, list[float]], float, float]:
+def one_run() -> tuple[dict[str, list[float]], float, float]:
     """A forced refresh from empty directories, in a child process; its step times."""
     import json
     import subprocess
 
     out = subprocess.run(
-        [sys.executable, __file__, "--mirror", str(mirror), "--child"],
+        [sys.executable, __file__, "--child"],
         check=True,
         capture_output=True,
         text=True,
@@ -135,7 +135,7 @@ def one_run(mirror: Path) -> tuple[dict[str, list[float]], float, float]:
     return data["steps"], data["wall"], data["cpu"]
 
 
-def child(mirror: Path) -> None:
+def child() -> None:
     import json
 
     steps = Steps()
@@ -143,7 +143,7 @@ def child(mirror: Path) -> None:
     try:
         from pipeline.config import Settings
 
-        settings = Settings.from_env(mirror=mirror, lake=work / "lake", cache=work / "cache")
+        settings = Settings.from_env(lake=work / "lake", cache=work / "cache")
         import pipeline.refresh
 
         imported = time.perf_counter() - STARTED[0], time.process_time() - STARTED[1]
@@ -160,18 +160,14 @@ def child(mirror: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", default=os.environ.get("SPENDTRACK_MIRROR"))
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not args.mirror:
-        parser.error("--mirror (or SPENDTRACK_MIRROR) is required")
-    mirror = Path(args.mirror).resolve()
     if args.child:
-        child(mirror)
+        child()
         return 0
     load = os.getloadavg()[0]
-    runs = [one_run(mirror) for _ in range(args.repeat)]
+    runs = [one_run() for _ in range(args.repeat)]
     names: list[str] = []
     for steps, _, _ in runs:
         names += [n for n in steps if n not in names]

@@ -96,7 +96,7 @@ def source_metadata(src: Source) -> dict[str, object]:
         "edition": src.edition,  # official, copy or transcription
         "period": period(src),
         "title": src.title,
-        "how to get it": src.how_to_get,
+        "upstream": src.upstream,
         "file": src.file_name,
         "sha256": src.sha256 or "not pinned",
         "bytes": dg.MetadataValue.int(src.bytes),
@@ -104,8 +104,8 @@ def source_metadata(src: Source) -> dict[str, object]:
     }
     if src.official_url and src.official_url != address:
         metadata["official edition"] = dg.MetadataValue.url(src.official_url)
-    if src.vendored_path:
-        metadata["vendored at"] = dg.MetadataValue.path(src.vendored_path)
+    if src.archive_path:
+        metadata["archived at"] = dg.MetadataValue.path(src.archive_path)
     if src.obtained_from:
         metadata["copy obtained from"] = src.obtained_from
     if src.note:

@@ -198,7 +198,18 @@ def cmd_discover(args: argparse.Namespace) -> int:
         print("\n".join(toml_stub(a) for a in new))
     elif new:
         print("sources.toml is unchanged; `--toml` prints entries to review and add by hand.")
+    if not args.toml:  # --toml's output is registry text to paste
+        print_known_releases()
     return 0
+
+
+def print_known_releases() -> None:
+    """Releases known from public code and pages but not held: what to `sources add` next."""
+    from pipeline.discover import load_known_releases
+
+    rows = [(k.release, k.address, k.note) for k in load_known_releases()]
+    print("\nKnown releases not held here (add each with `spendtrack sources add ADDRESS`):")
+    print(format_table(["release", "address", "note"], rows))
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
@@ -242,22 +253,86 @@ def cmd_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_upstream(args: argparse.Namespace) -> int:
+    """Compare the archive with what the official addresses serve now; exit 1 on any change."""
+    from pipeline.sources import load_sources
+    from pipeline.upstream import check_upstream
+
+    settings = _settings(args)
+    ids = [args.source_id, *args.more_ids] if args.source_id else []
+    results = check_upstream(load_sources(settings.sources_path), ids)
+    print(
+        format_table(
+            ["source", "upstream", "address read", "detail"],
+            [(r.source.id, r.status, r.address, r.detail) for r in results],
+        )
+    )
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    attention = [r for r in results if r.needs_attention]
+    print(
+        ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        + "; nothing was written."
+        + (
+            " Adopt a new release with `spendtrack sources add URL`; re-pin a moved or "
+            "changed one with `spendtrack sources pin ID --write`."
+            if attention
+            else ""
+        )
+    )
+    return 1 if attention else 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Adopt a new release: check it, archive it and register it."""
+    from pipeline.adopt import add
+
+    if not args.source_id:
+        raise SpendtrackError("sources add needs an https address or a file path")
+    report = add(
+        args.source_id,
+        _settings(args),
+        source_id=args.id or "",
+        edition=args.edition,
+        landing_page=args.landing_page or "",
+    )
+    src = report.source
+    if report.already:
+        print(f"{args.source_id}: already pinned as {report.already}; nothing was written")
+        return 0
+    release = report.release
+    print(
+        f"{src.file_name}: {release.form} {release.financial_year}"
+        + (f" ({release.edition})" if release.edition else "")
+        + f", {src.kind}, {src.bytes:,} bytes, sha256 {src.sha256}"
+    )
+    readers = ", ".join(f"{table} ({rows:,} rows)" for table, rows in report.readers)
+    print(f"layout and crosswalk: ok; read by {readers}")
+    stub = " (replacing its disabled entry)" if report.replaced_stub else ""
+    print(f"added {src.id}{stub}: archived at {src.archive_path}, entry in sources.toml")
+    print("run `spendtrack refresh` to build it")
+    return 0
+
+
 def source_state(src, settings: Settings, verify_copies: bool) -> tuple[str, bool]:
     """Where this machine has the bytes (and whether they verify), and whether that failed."""
-    from pipeline.fetch import REPO_ROOT, cache_path, verify
+    from pipeline.fetch import cache_path, verify
 
-    cached = cache_path(src, settings.cache_dir)
-    mirrored = settings.mirror_dir / src.mirror_path if settings.mirror_dir else None
     if not src.enabled:
         return "disabled", False
-    if src.vendored_path:
-        state, path = "vendored", REPO_ROOT / src.vendored_path
+    archived = settings.archive_root / src.archive_path if src.archive_path else None
+    cached = cache_path(src, settings.cache_dir)
+    mirrored = settings.mirror_dir / src.mirror_path if settings.mirror_dir else None
+    if archived and archived.is_file():
+        state, path = "archived", archived
     elif cached.exists():
         state, path = "cached", cached
     elif mirrored and src.mirror_path and mirrored.exists():
         state, path = "mirrored", mirrored
     else:
-        return ("missing" if src.how_to_get == "mirror only" else "not fetched yet"), False
+        where = "missing from the archive" if archived else "not archived"
+        return f"{where}, FAILED" if verify_copies else where, verify_copies
     if not verify_copies:
         return state, False
     try:
@@ -268,10 +343,14 @@ def source_state(src, settings: Settings, verify_copies: bool) -> tuple[str, boo
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    if args.action == "discover":
-        return cmd_discover(args)
-    if args.action == "pin":
-        return cmd_pin(args)
+    actions = {
+        "discover": cmd_discover,
+        "pin": cmd_pin,
+        "check-upstream": cmd_check_upstream,
+        "add": cmd_add,
+    }
+    if args.action in actions:
+        return actions[args.action](args)
     from pipeline.sources import load_sources
 
     settings = _settings(args)
@@ -287,29 +366,30 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 src.financial_year,
                 src.kind,
                 src.edition,
-                src.how_to_get,
                 state,
+                src.upstream,
                 src.url or src.official_url or src.landing_page or "(none)",
             )
         )
     print(
         format_table(
-            ["source", "year", "kind", "edition", "user gets it", "here", "official address"],
+            ["source", "year", "kind", "edition", "here", "upstream", "official address"],
             rows,
         )
     )
     enabled = [s for s in sources if s.enabled]
-    counts = {how: sum(s.how_to_get == how for s in enabled) for how in HOW_TO_GET}
+    archived = sum(bool(s.archive_path) for s in enabled)
+    counts = {how: sum(s.upstream == how for s in enabled) for how in UPSTREAM}
     print(
-        f"{len(enabled)} enabled sources: "
+        f"{len(enabled)} enabled sources, {archived} archived in data_raw/; upstream: "
         + ", ".join(f"{n} {how}" for how, n in counts.items())
-        + ". Without a mirror, mirror-only sources cannot be built: "
-        + (", ".join(s.id for s in enabled if s.how_to_get == "mirror only") or "none")
+        + ". `sources check-upstream` compares the archive with the official addresses; "
+        "`sources discover` lists new releases."
     )
     return 1 if failures else 0
 
 
-HOW_TO_GET = ("download", "vendored", "mirror only")
+UPSTREAM = ("address", "page only", "none")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,12 +434,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sources",
-        help="list the sources, verify their checksums, discover new releases, or re-pin one",
+        help="list, verify the archive, check upstream, discover, add or re-pin a release",
     )
     p.add_argument(
-        "action", nargs="?", choices=["list", "verify", "discover", "pin"], default="list"
+        "action",
+        nargs="?",
+        choices=["list", "verify", "discover", "pin", "check-upstream", "add"],
+        default="list",
     )
-    p.add_argument("source_id", nargs="?", help="pin: the source to re-pin")
+    p.add_argument(
+        "source_id",
+        nargs="?",
+        help="pin: the source to re-pin; check-upstream: sources to check (default: all); "
+        "add: the https address or path of the new file",
+    )
+    p.add_argument("more_ids", nargs="*", help=argparse.SUPPRESS)
+    p.add_argument("--id", help="add: the source id (default: told from the file)")
+    p.add_argument(
+        "--edition",
+        choices=["official", "copy"],
+        default="official",
+        help="add: the publisher's own file (default) or a copy of it",
+    )
+    p.add_argument("--landing-page", help="add: the publication's page (default: known pages)")
     p.add_argument("--api", help="GOV.UK Content API base (default https://www.gov.uk)")
     p.add_argument("--toml", action="store_true", help="discover: print entries for new files")
     p.add_argument(

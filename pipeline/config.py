@@ -1,9 +1,10 @@
 """Where things live: the repository's folders and the directories a run may override.
 
 Overrides come from options or environment variables, never from hard-coded paths:
-`SPENDTRACK_MIRROR` (a mirror of the source files), `SPENDTRACK_CACHE` (downloaded bytes),
-`SPENDTRACK_LAKE` (build outputs), `SPENDTRACK_SOURCES` (the source registry; tests point it
-at a generated one).
+`SPENDTRACK_ARCHIVE` (what the registry's `archive_path`s are relative to: the repository, which
+holds the archive under data_raw/), `SPENDTRACK_MIRROR` (a mirror of the source files),
+`SPENDTRACK_CACHE` (downloaded bytes), `SPENDTRACK_LAKE` (build outputs), `SPENDTRACK_SOURCES`
+(the source registry; tests point it at a generated one).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Settings:
     mirror_dir: Path | None
     allow_download: bool = True
     sources_path: Path = SOURCES_TOML
+    # What each source's `archive_path` is relative to: the repository. A test points it at a
+    # directory holding part of the archive, to prove the other paths to the same bytes.
+    archive_root: Path = REPO_ROOT
 
     @property
     def database_path(self) -> Path:
@@ -60,10 +64,12 @@ class Settings:
         lake = lake or os.environ.get("SPENDTRACK_LAKE") or REPO_ROOT / "data_lake"
         cache = cache or os.environ.get("SPENDTRACK_CACHE") or DATA_RAW_DIR / "cache"
         sources = os.environ.get("SPENDTRACK_SOURCES") or SOURCES_TOML
+        archive = os.environ.get("SPENDTRACK_ARCHIVE") or REPO_ROOT
         return cls(
             lake_dir=Path(lake).resolve(),
             cache_dir=Path(cache).resolve(),
             mirror_dir=Path(mirror).resolve() if mirror else None,
             allow_download=allow_download,
             sources_path=Path(sources).resolve(),
+            archive_root=Path(archive).resolve(),
         )

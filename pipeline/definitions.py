@@ -313,13 +313,16 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext):
     minimum_interval_seconds=24 * 3600,
     default_status=dg.DefaultSensorStatus.STOPPED,  # needs the internet; turn on where it has it
     description="Asks the GOV.UK Content API for spreadsheets on the known landing pages that "
-    "sources.toml does not list (as `spendtrack sources discover`). It never starts a run and "
-    "never edits sources.toml: a new file needs its checksum pinned and its layout mapped.",
+    "sources.toml does not list (as `spendtrack sources discover`), and compares every archived "
+    "source with its official address (as `spendtrack sources check-upstream`: unchanged, "
+    "changed, moved, gone, unreachable). It never starts a run and never edits sources.toml: a "
+    "new file is adopted with `spendtrack sources add`.",
 )
 def new_releases(context: dg.SensorEvaluationContext):
     import os
 
     from pipeline.discover import DEFAULT_API, discover
+    from pipeline.upstream import check_upstream
 
     settings = Settings.from_env()
     api = os.environ.get("SPENDTRACK_GOVUK_API") or DEFAULT_API
@@ -327,9 +330,15 @@ def new_releases(context: dg.SensorEvaluationContext):
     new = [a for a in found if a.status == "new"]
     for item in new:
         context.log.warning(f"new release: {item.file_name} on {item.page.path} ({item.url})")
+    upstream = check_upstream(load_sources(settings.sources_path))
+    for status in upstream:
+        log = context.log.warning if status.needs_attention else context.log.info
+        log(f"upstream {status.source.id}: {status.status} {status.detail}".rstrip())
+    attention = [f"{s.source.id} {s.status}" for s in upstream if s.needs_attention]
     return dg.SkipReason(
         f"{len(new)} new spreadsheets ({', '.join(a.file_name for a in new) or 'none'}); "
-        f"{len(problems)} pages not read; sources.toml unchanged"
+        f"{len(problems)} pages not read; upstream: {', '.join(attention) or 'all unchanged'}; "
+        "sources.toml unchanged"
     )
 
 

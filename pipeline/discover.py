@@ -22,6 +22,7 @@ from pipeline.errors import SourceError
 from pipeline.sources import Source
 
 LANDING_PAGES = DATA_RAW_DIR / "landing_pages.csv"
+KNOWN_RELEASES = DATA_RAW_DIR / "known_releases.csv"
 DEFAULT_API = "https://www.gov.uk"
 SPREADSHEET_SUFFIXES = {".xls", ".xlsx", ".ods", ".csv"}
 MAX_JSON_BYTES = 5 * 1024 * 1024
@@ -35,6 +36,23 @@ class LandingPage:
     basis: str
     financial_year: str
     note: str
+
+
+@dataclass(frozen=True)
+class KnownRelease:
+    """A release seen in public code and pages whose bytes are not held: what to add next."""
+
+    release: str
+    form: str
+    financial_year: str
+    address: str
+    landing_page: str
+    note: str
+
+
+def load_known_releases(path: Path = KNOWN_RELEASES) -> list[KnownRelease]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [KnownRelease(**row) for row in csv.DictReader(fh)]
 
 
 @dataclass(frozen=True)

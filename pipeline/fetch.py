@@ -1,6 +1,9 @@
-"""Resolve a source to verified local bytes: vendored, cache, mirror directory, then download.
+"""Resolve a source to verified local bytes: the archive, the cache, a mirror, then a download.
 
-A vendored copy is verified where it is committed; every other path ends in the cache
+The archive (`archive_path`, committed under data_raw/) holds every enabled source, so a build
+from a clone never reaches the network. An archived file is verified where it is: one that
+does not match its pin is an error naming it, never a reason to look elsewhere. Only a file
+missing from the work tree falls through to the other paths, which end in the cache
 (`<cache>/<source id>/<file name>`), reached only through a temporary file that has passed its
 size, sha256 and kind checks, then `os.replace`.
 Downloads go only to allow-listed official hosts (redirects included), are size-capped,
@@ -43,13 +46,17 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()-]{0,200}$")
 
 @dataclass(frozen=True)
 class Resolved:
-    """A source's verified local copy and where it came from: vendored, cache, mirror,
+    """A source's verified local copy and where it came from: archive, cache, mirror,
     download, or download (moved) when the landing page gave the address."""
 
     source: Source
     path: Path
     origin: str
     address: str = ""  # the address downloaded, when this run downloaded it
+
+
+class GoneError(SourceError):
+    """The pinned address answers 404 or 410 and the landing page offers no file of its name."""
 
 
 class HTTPStatusError(SourceError):
@@ -132,12 +139,13 @@ def resolve(
     cache_dir: Path,
     mirror_dir: Path | None,
     allow_download: bool = True,
+    archive_root: Path = REPO_ROOT,
 ) -> Resolved:
-    """Return verified bytes for `source`, fetching them if the cache lacks a good copy."""
-    if source.vendored_path:  # committed with the code: verified in place, never fetched
-        path = REPO_ROOT / source.vendored_path
-        verify(path, source, label=source.vendored_path)
-        return Resolved(source, path, "vendored")
+    """Return verified bytes for `source`: archived, cached, mirrored or downloaded."""
+    archived = archive_root / source.archive_path if source.archive_path else None
+    if archived is not None and archived.is_file():
+        verify(archived, source, label=source.archive_path)
+        return Resolved(source, archived, "archive")
     target = cache_path(source, cache_dir)
     if target.exists():
         try:
@@ -151,16 +159,23 @@ def resolve(
             verify(mirrored, source, label=str(mirrored))
             _install(target, lambda tmp: shutil.copyfile(mirrored, tmp), source)
             return Resolved(source, target, "mirror")
+    missing = (
+        f"{source.id}: {source.archive_path} is missing from the archive (restore it with "
+        "`git checkout -- data_raw`)"
+        if archived
+        else f"{source.id} is not archived"
+    )
     if not allow_download:
         where = f"mirror {mirror_dir}" if mirror_dir else "no mirror set (SPENDTRACK_MIRROR)"
         raise SourceError(
-            f"not in the cache or the mirror ({where}) and downloads are off", file=source.file_name
+            f"{missing}, not in the cache or the mirror ({where}), and downloads are off",
+            file=source.file_name,
         )
     if not source.url:
         raise SourceError(
-            f"{source.id} is mirror only: no download address in sources.toml (official "
-            f"edition: {source.official_url or source.landing_page or 'unknown'}); set "
-            "SPENDTRACK_MIRROR to a mirror holding it",
+            f"{missing} and has no download address in sources.toml (official edition: "
+            f"{source.official_url or source.landing_page or 'unknown'}); a mirror holding it "
+            "(SPENDTRACK_MIRROR) would do",
             file=source.file_name,
         )
     got: list[Fetched] = []
@@ -196,7 +211,10 @@ def download_source(source: Source, dest: Path) -> Fetched:
     except HTTPStatusError as exc:
         if exc.status not in moved.GONE:
             raise
-        address = moved.current_address(source, exc)
+        try:
+            address = moved.current_address(source, exc)
+        except SourceError as lost:
+            raise GoneError(lost.message, file=lost.file) from lost
     check_address_names(source, address)
     return Fetched(_named(source, download(address, dest)), moved=True)
 

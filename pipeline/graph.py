@@ -59,6 +59,7 @@ class BuildContext:
                 cache_dir=self.settings.cache_dir,
                 mirror_dir=self.settings.mirror_dir,
                 allow_download=self.settings.allow_download,
+                archive_root=self.settings.archive_root,
             )
             got = self.resolved[src.id]
             where = f" from {got.address}" if got.address else ""

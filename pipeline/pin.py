@@ -6,7 +6,8 @@ re-pins by itself. `pin` downloads the current bytes as a refresh would (allow-l
 gov.uk attachments, file name check), checks their kind and that every table reading the
 source still finds its layout in them (by running those tables' own readers on the new bytes),
 and shows the old and new size and sha256. Only with `--write` does it record the new pin (and
-a moved address) in `sources.toml`; the database is never touched.
+a moved address) in `sources.toml`, with the new bytes in the archive in place of the old; the
+database is never touched.
 """
 
 from __future__ import annotations
@@ -116,15 +117,15 @@ def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport
     if source is None:
         raise SourceError(f"no source {source_id!r} in the registry", file=str(registry))
     found = not source.url  # an official file known only by name: look on its landing page
-    if found and (source.edition != "official" or source.vendored_path):
+    if found and source.edition != "official":
         raise SourceError(
-            f"{source.id} has no download address ({source.how_to_get}, edition "
+            f"{source.id} has no download address (upstream: {source.upstream}, edition "
             f"{source.edition}): no official address can serve these bytes; replace the file "
             "and pin it by hand",
             file=source.file_name,
         )
     if found:
-        why = f"{source.id} has no download address ({source.how_to_get})"
+        why = f"{source.id} has no download address (upstream: {source.upstream})"
         source = replace(source, url=moved.attachment_address(source, why))
     with tempfile.TemporaryDirectory(prefix="spendtrack-pin-") as tmp:
         dest = Path(tmp) / safe_file_name(source.file_name)
@@ -140,11 +141,23 @@ def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport
             new_bytes=dest.stat().st_size,
         )
         readers = readers_of(Resolved(source, dest, "pin", fetched.address), settings)
-    report = replace(report, readers=readers)
-    if write and (report.changed or report.moved):
-        write_pin(registry, report)
-        report = replace(report, written=True)
+        report = replace(report, readers=readers)
+        if write and (report.changed or report.moved):
+            archive_new_bytes(settings, source, dest, report)
+            write_pin(registry, report)
+            report = replace(report, written=True)
     return report
+
+
+def archive_new_bytes(settings: Settings, source: Source, new: Path, report: PinReport) -> None:
+    """Put the new bytes in the archive in place of the old, so that archive and pin agree."""
+    if not (source.archive_path and report.changed):
+        return
+    target = settings.archive_root / source.archive_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.pin-{os.getpid()}")
+    tmp.write_bytes(new.read_bytes())
+    os.replace(tmp, target)
 
 
 def write_pin(registry: Path, report: PinReport) -> None:

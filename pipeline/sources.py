@@ -1,9 +1,10 @@
 """The source registry: `data_raw/sources.toml` read into typed records.
 
-Three fields say how a user gets a source's bytes: `url` (the official file, byte for byte,
-downloaded and checked), `vendored_path` (a copy committed in the repository) or neither (the
-bytes exist only in a mirror). `edition` says what the bytes are: the publisher's own file
-(`official`), someone else's conversion or export of it (`copy`, with `official_url` to
+Every enabled source's exact bytes are archived in the repository (`archive_path`, under
+`data_raw/<publisher>/`), so a build needs nothing but a clone. `url` is the official file's own
+address (byte for byte), used to check upstream and to adopt a new release; without one, the
+bytes have no known official address. `edition` says what the bytes are: the publisher's own
+file (`official`), someone else's conversion or export of it (`copy`, with `official_url` to
 follow), or figures typed in from publications (`transcription`).
 """
 
@@ -40,16 +41,17 @@ class Source:
     obtained_from: str = ""
     note: str = ""
     enabled: bool = True
-    vendored_path: str = ""  # committed in the repository, relative to it
+    archive_path: str = ""  # the pinned bytes committed in the repository, relative to it
     official_url: str = ""  # where the official edition is published; for people, never fetched
     edition: str = "official"  # official | copy | transcription
 
     @property
-    def how_to_get(self) -> str:
-        """How a user without a mirror gets these bytes: vendored, download or mirror only."""
-        if self.vendored_path:
-            return "vendored"
-        return "download" if self.url else "mirror only"
+    def upstream(self) -> str:
+        """What the publisher's side offers for these bytes: an official address to check
+        (`address`), only a page a person can follow (`page only`), or nothing (`none`)."""
+        if self.url:
+            return "address"
+        return "page only" if self.landing_page or self.official_url else "none"
 
     @property
     def fy_start(self) -> int:
@@ -64,8 +66,8 @@ def registry_problem(src: Source) -> str | None:
     """What is inconsistent in one entry's provenance fields, or None."""
     if src.edition not in EDITIONS:
         return f"edition {src.edition!r} is not one of {', '.join(EDITIONS)}"
-    if src.url and src.vendored_path:
-        return "has both a url and a vendored_path: downloadable official files are never committed"
+    if src.archive_path and not src.archive_path.startswith("data_raw/"):
+        return f"archive_path {src.archive_path!r} is not under data_raw/"
     if src.url and src.edition != "official":
         return f"is a {src.edition} but has a url: only the official file's address is fetched"
     if src.url and not src.landing_page:

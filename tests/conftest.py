@@ -1,4 +1,4 @@
-"""Shared fixtures: generated mirrors, and the real mirror (skip, or fail in CI, when absent)."""
+"""Shared fixtures: generated mirrors, and the real sources read from the archive in data_raw/."""
 
 from __future__ import annotations
 
@@ -14,20 +14,18 @@ from filelock import FileLock
 from pipeline.config import Settings
 from tests.synthetic import make_mirror
 
-# Read once, when the tests start: tests point SPENDTRACK_MIRROR at generated mirrors while
-# they run, and the real mirror must not become whichever of those is current.
-REAL_MIRROR_SETTING = os.environ.get("SPENDTRACK_MIRROR", "")
 
+def archived(source_id: str) -> Path:
+    """The archived bytes of a registered source (data_raw/...): a test that reads a real file
+    reads it here, so it needs nothing beside the repository and never skips."""
+    from pipeline.config import REPO_ROOT, SOURCES_TOML
+    from pipeline.sources import load_sources
 
-def real_mirror() -> Path:
-    """The mirror of real source files; skipped where absent unless CI requires it."""
-    value = REAL_MIRROR_SETTING
-    if value and Path(value, "mhclg").is_dir():
-        return Path(value).resolve()
-    reason = "needs the source mirror: set SPENDTRACK_MIRROR=../shared/mirror"
-    if os.environ.get("SPENDTRACK_REQUIRE_MIRROR") == "1":
-        pytest.fail(f"SPENDTRACK_REQUIRE_MIRROR=1 but {reason} (got {value!r})")
-    pytest.skip(reason)
+    src = next((s for s in load_sources(SOURCES_TOML) if s.id == source_id), None)
+    assert src is not None and src.archive_path, f"{source_id} is not an archived source"
+    path = REPO_ROOT / src.archive_path
+    assert path.is_file(), f"{path} is missing from the archive (git checkout -- data_raw)"
+    return path
 
 
 def settings_for(
@@ -52,6 +50,7 @@ def point_env_at(env: pytest.MonkeyPatch, settings: Settings) -> None:
     env.setenv("SPENDTRACK_MIRROR", str(settings.mirror_dir))
     env.setenv("SPENDTRACK_LAKE", str(settings.lake_dir))
     env.setenv("SPENDTRACK_CACHE", str(settings.cache_dir))
+    env.setenv("SPENDTRACK_ARCHIVE", str(settings.archive_root))
 
 
 @pytest.fixture
@@ -116,10 +115,11 @@ def built_once(
     return root, record["result"]
 
 
-def mirror_settings(root: Path) -> Settings:
+def archive_settings(root: Path) -> Settings:
+    """The project's own registry and archive; an empty cache and no mirror."""
     from pipeline.config import SOURCES_TOML
 
-    return settings_for(root, mirror=real_mirror(), sources=SOURCES_TOML)
+    return settings_for(root, mirror=root / "no_mirror", sources=SOURCES_TOML)
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +134,7 @@ def mirror_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict
         import dagster as dg
 
         with pytest.MonkeyPatch.context() as env:
-            point_env_at(env, mirror_settings(root))
+            point_env_at(env, archive_settings(root))
             result = run_refresh_job(dg.DagsterInstance.ephemeral())
         return {
             "success": result.success,
@@ -151,9 +151,8 @@ def mirror_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict
             ],
         }
 
-    real_mirror()  # skip (or fail in CI) here, not inside the shared build
     root, run = built_once(tmp_path_factory, "mirror_build", build_with_the_job)
-    return mirror_settings(root), run
+    return archive_settings(root), run
 
 
 @pytest.fixture(scope="session")

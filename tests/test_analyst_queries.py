@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.cli import main
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "sql" / "examples").glob("*.sql"))
 

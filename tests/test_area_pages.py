@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.area_pages import QUERIES, area_query
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 MERGED = "E10000021"  # Northamptonshire: the county, then North and West Northamptonshire
 SUSPECT = "E09000011"  # Greenwich: its early adult drug budget printed on the wrong line
 
@@ -243,7 +243,7 @@ def blank(shot: Path) -> bool:
 @pytest.fixture(scope="module")
 def chromium():
     if _chromium() is None:
-        if os.environ.get("SPENDTRACK_REQUIRE_MIRROR") == "1":
+        if os.environ.get("SPENDTRACK_REQUIRE_CHROMIUM") == "1":
             pytest.fail("chromium is required in CI (.ci/run installs it)")
         pytest.skip("chromium not installed (apt-get install chromium); CI installs it")
     return _chromium()

@@ -351,7 +351,7 @@ def test_a_selection_that_leaves_a_changed_source_unread_keeps_it_for_later(synt
     assert capsys.readouterr().err.startswith("nothing to do")
 
 
-@pytest.mark.mirror
+@pytest.mark.real
 def test_job_materialises_every_asset_on_the_mirror(mirror_run):
     """The `refresh` job on the real mirror (run once for the suite, see conftest.mirror_run):
     every table and the published database materialised, every asset check passed."""
@@ -368,7 +368,7 @@ def test_job_materialises_every_asset_on_the_mirror(mirror_run):
     assert status == "reproduced"
 
 
-@pytest.mark.mirror
+@pytest.mark.real
 def test_declared_sources_cover_what_the_build_read(mirror_lake):
     """The Dagster graph draws each table's source files from its declaration; a build's
     record of what each table actually read must not go beyond it."""

@@ -121,3 +121,17 @@ def test_dagster_sensor_reports_without_starting_a_run(content_api):
     assert not result.run_requests
     assert result.skip_message.startswith("2 new spreadsheets (RA_2023-24_data_Part_2.csv")
     assert "sources.toml unchanged" in result.skip_message
+    # It compares the archive with upstream too; here the allow-list holds only the loopback
+    # Content API, so every official address is refused: reported, never taken as unchanged.
+    with_address = [s.id for s in load_sources() if s.url]
+    upstream = result.skip_message.split("upstream: ")[1].split(";")[0]
+    assert upstream == ", ".join(f"{sid} unreachable" for sid in with_address)
+
+
+def test_discover_lists_the_known_releases_not_held(content_api, capsys):
+    assert main(["sources", "discover"]) == 0
+    out = capsys.readouterr().out
+    known = out.split("Known releases not held here")[1]
+    for release in discover.load_known_releases():
+        assert release.release in known and release.address in known
+    assert "phsmdrgalctrt" in known  # the 2026-27 series break is said before it arrives

@@ -51,7 +51,7 @@ def test_the_format_written_is_the_one_chosen(synthetic, capsys):
     assert row["n"] > 0
 
 
-@pytest.mark.mirror
+@pytest.mark.real
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_the_cli_runs_every_example_read_only(mirror_lake, path):
     rows = cli(mirror_lake.database_path, "-f", str(path))
@@ -63,7 +63,7 @@ def test_the_cli_runs_every_example_read_only(mirror_lake, path):
     assert list(rows[0]) == columns
 
 
-@pytest.mark.mirror
+@pytest.mark.real
 def test_the_cli_sees_every_description_and_macro(mirror_lake):
     catalog = (
         "SELECT (SELECT count(*) FROM duckdb_tables()) AS tables, "

@@ -17,7 +17,7 @@ from tests.test_secure_settings import PRISONS, SOURCE, line_of
 def republish(settings, *edits: tuple[str, str], source: Source = SOURCE) -> int:
     """A transcription with `edits` made, served from the mirror and re-pinned, as a
     corrected file would arrive; returns the line of the first edit."""
-    text = (REPO_ROOT / source.vendored_path).read_text(encoding="utf-8")
+    text = (REPO_ROOT / source.archive_path).read_text(encoding="utf-8")
     for old, new in edits:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
@@ -31,7 +31,7 @@ def republish(settings, *edits: tuple[str, str], source: Source = SOURCE) -> int
     entry = next(e for e in registry["source"] if e["id"] == source.id)
     data = path.read_bytes()
     entry.update(
-        vendored_path="",
+        archive_path="",
         mirror_path=mirrored,
         sha256=hashlib.sha256(data).hexdigest(),
         bytes=len(data),

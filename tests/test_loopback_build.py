@@ -1,19 +1,18 @@
-"""A user with internet and no mirror: `refresh` from the official addresses builds the same
-database as the mirror build (the Dagster `refresh` job's, see conftest.mirror_run), table
-for table and row for row.
+"""The download path: `refresh` from the official addresses builds the same database as the
+archive build (the Dagster `refresh` job's, see conftest.mirror_run), table for table and row
+for row.
 
 A loopback server plays gov.uk and ONS (see tests/loopback.py: the pipeline keeps its real
 addresses and allow-list; only the test's HTTP transport delivers them to 127.0.0.1). It serves
-each mirror file at its source's official address, so the bytes are the pinned ones. How every
-enabled source reaches the build:
+each archived file at its source's official address, so the bytes are the pinned ones. How
+every enabled source reaches the build:
 - a source with a `url`: downloaded from that address, from an empty cache. As on gov.uk, the
   old `www.gov.uk/government/uploads/...` address of RA 2013-14 redirects to the assets host;
   the pinned address of RA 2016-17 answers 410 Gone and the file is found through the Content
   API document of its landing page (served the same way), at a new `/media/...` address.
-- a vendored source: from `data_raw/vendored/` or `data_raw/published/`, as for any user.
-- a mirror-only source (no official address known: the RO3 files and the ONS lookup): from a
-  directory holding only those files. A real user without the mirror cannot get them; this
-  test checks that no other source needs it.
+- a source with no official address (copies, transcriptions, the RO3 files and the ONS
+  lookup): from an archive directory holding only those files, so that every source with an
+  address is proven to come from it.
 """
 
 from __future__ import annotations
@@ -26,14 +25,13 @@ from urllib.parse import parse_qsl, urlsplit
 import duckdb
 import pytest
 
-from pipeline.config import SOURCES_TOML, Settings
+from pipeline.config import REPO_ROOT, SOURCES_TOML, Settings
 from pipeline.moved import content_api_address
 from pipeline.refresh import refresh
 from pipeline.sources import Source, load_sources
-from tests.conftest import real_mirror
 from tests.loopback import content_api_document, play_official_hosts, served_path
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 
 REDIRECTED = "mhclg_ra_2013_14"
 MOVED = "mhclg_ra_2016_17"
@@ -51,13 +49,13 @@ def serve(httpserver, url: str, **respond) -> None:
     httpserver.expect_request(served_path(url), query_string=query).respond_with_data(**respond)
 
 
-def play_the_web(httpserver, mirror: Path, sources: list[Source]) -> dict[str, str]:
+def play_the_web(httpserver, sources: list[Source]) -> dict[str, str]:
     """Serve every downloadable source; return the address each should be read from."""
     expected = {}
     for src in sources:
         if not src.url:
             continue
-        body = (mirror / src.mirror_path).read_bytes()
+        body = (REPO_ROOT / src.archive_path).read_bytes()
         if src.id == REDIRECTED:
             assets = src.url.replace("://www.gov.uk/", "://assets.publishing.service.gov.uk/")
             serve(httpserver, src.url, response_data="", status=301, headers={"Location": assets})
@@ -81,9 +79,11 @@ def play_the_web(httpserver, mirror: Path, sources: list[Source]) -> dict[str, s
     return expected
 
 
-def compare_tables(ours: Path, theirs: Path, tmp: Path) -> dict[str, tuple[int, int, int]]:
+def compare_tables(
+    ours: Path, theirs: Path, tmp: Path, ignore: dict[str, set[str]] = RUN_COLUMNS
+) -> dict[str, tuple[int, int, int]]:
     """Per table: rows in each build and rows in one but not the other (both ways, with
-    duplicates counted), over every column except those in RUN_COLUMNS.
+    duplicates counted), over every column except those `ignore` names (how and when a build ran).
 
     A view is compared by its definition, which must be the same text in both builds, and
     its row count: its rows are then those of the same query over tables compared row for
@@ -122,7 +122,7 @@ def compare_tables(ours: Path, theirs: Path, tmp: Path) -> dict[str, tuple[int, 
             count = "SELECT (SELECT count(*) FROM {}), (SELECT count(*) FROM {}), 0"
             result[name] = con.execute(count.format(a, b)).fetchone()
             continue
-        kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_COLUMNS.get(name, set()))
+        kept = ", ".join(f'"{c}"' for c in columns if c not in ignore.get(name, set()))
         # Rows in one and not the other, duplicates counted: for each distinct row, how many
         # more times one build holds it than the other (what EXCEPT ALL both ways counts, in
         # one hash aggregate rather than two sorts: 7 s instead of 55 s for the raw cells).
@@ -141,22 +141,21 @@ def compare_tables(ours: Path, theirs: Path, tmp: Path) -> dict[str, tuple[int, 
 def test_a_build_from_official_addresses_equals_the_mirror_build(
     mirror_lake, httpserver, monkeypatch, tmp_path
 ):
-    mirror = real_mirror()
     sources = load_sources(SOURCES_TOML)
     web = play_official_hosts(httpserver, monkeypatch)
-    expected = play_the_web(httpserver, mirror, sources)
-    mirror_only = [s for s in sources if s.how_to_get == "mirror only"]
-    for src in mirror_only:
-        assert src.edition == "official", src.id  # copies are vendored, never mirror only
-        target = tmp_path / "mirror_only" / src.mirror_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(mirror / src.mirror_path, target)
+    expected = play_the_web(httpserver, sources)
+    for src in sources:  # the archive less every file with an official address
+        if not src.url:
+            target = tmp_path / "archive" / src.archive_path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO_ROOT / src.archive_path, target)
     settings = Settings(
         lake_dir=tmp_path / "lake",
         cache_dir=tmp_path / "cache",  # empty
-        mirror_dir=tmp_path / "mirror_only",
+        mirror_dir=None,
         allow_download=True,
         sources_path=SOURCES_TOML,
+        archive_root=tmp_path / "archive",
     )
     progress: list[str] = []
     refresh(settings, progress=progress.append)
@@ -173,10 +172,8 @@ def test_a_build_from_official_addresses_equals_the_mirror_build(
         if src.id in expected:
             via = "download (moved)" if src.id == MOVED else "download"
             assert got[src.id] == (via, expected[src.id]), src.id
-        elif src.vendored_path:
-            assert got[src.id] == ("vendored", ""), src.id
         else:
-            assert got[src.id] == ("mirror", ""), src.id
+            assert got[src.id] == ("archive", ""), src.id
     assert f"; {sources_by_id(sources)[MOVED].url} is gone: update url" in "\n".join(progress)
     assert len(web.requested) == len(expected) + 3  # one each; a redirect; a 410 and its page
 

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.config import EXPECTATIONS_DIR
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import real_mirror
+from tests.conftest import archived
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 BASE = "2024-25"
 
 
 def treasury_index() -> dict[str, tuple[float, bool]]:
-    path = real_mirror() / "deflators" / "hmt_gdp_deflators_fy_march_2026_copy.csv"
+    path = archived("hmt_gdp_deflators_2026_03")
     with path.open(newline="", encoding="utf-8") as fh:
         return {
             r["fiscal_year"]: (float(r["gdp_deflator"]), r["is_forecast"] == "true")
@@ -25,7 +24,7 @@ def treasury_index() -> dict[str, tuple[float, bool]]:
 
 
 def ons_financial_year_means() -> dict[str, float]:
-    path = real_mirror() / "deflators" / "ons_YBGB_UKEA_2025-06-30.csv"
+    path = archived("ons_ybgb_2025_06")
     quarters = {}
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.reader(fh):
@@ -171,9 +170,7 @@ def england_lines(con, basis: str, lines: tuple[str, ...], year: str) -> float |
 
 
 def secondary_claims() -> list[dict[str, str]]:
-    path = real_mirror().parent / "published" / "secondary_claims.csv"
-    if not path.exists():  # the vendored copy: the same bytes (sources.toml pins them)
-        path = Path(__file__).parents[1] / "data_raw" / "published" / "secondary_claims.csv"
+    path = archived("published_secondary_claims")
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 

@@ -1,4 +1,4 @@
-"""The whole real mirror: every file, every year, England totals and the reproduction."""
+"""The whole real archive: every file, every year, England totals and the reproduction."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import duckdb
 import pytest
 from python_calamine import CalamineWorkbook
 
+from pipeline.config import REPO_ROOT
 from pipeline.layouts import normalise, service_lines
-from pipeline.sources import sources_by_family
+from pipeline.sources import load_sources, sources_by_family
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 
 
 def england_row_independently(path, sheet: str, header_hint: str) -> dict[str, float]:
@@ -61,9 +62,7 @@ def test_england_totals_equal_each_files_england_row(mirror_lake):
             lay = sheet_layouts()[src.id][0]
             if src.form != "RA" or not lay.has_england_row:
                 continue
-            expected = england_row_independently(
-                mirror_lake.mirror_dir / src.mirror_path, lay.sheet, "E-code"
-            )
+            expected = england_row_independently(REPO_ROOT / src.archive_path, lay.sheet, "E-code")
             got = dict(
                 con.execute(
                     "SELECT canonical_line, published_total_gbp_thousands FROM "
@@ -81,7 +80,7 @@ def test_outturn_england_rows_match_the_files(mirror_lake):
     """RO3 2022-23 drug treatment, ENGLAND row, net current expenditure (C7), read anew."""
     src = next(s for s in sources_by_family("mhclg_revenue") if s.id == "mhclg_ro3_2022_23")
     rows = (
-        CalamineWorkbook.from_path(str(mirror_lake.mirror_dir / src.mirror_path))
+        CalamineWorkbook.from_path(str(REPO_ROOT / src.archive_path))
         .get_sheet_by_name("RO3_LA_Data_2022-23")
         .to_python()
     )
@@ -143,3 +142,24 @@ def test_line_348_and_safeguarding_never_in_core(mirror_lake):
             "WHERE printed_label = 'Social support: Substance misuse support'"
         ).fetchone()[0]
     assert leaked == 0 and kept >= 10
+
+
+def test_every_source_came_from_the_archive_with_no_mirror(mirror_lake):
+    """The shared build had no mirror and an empty cache: a clone alone is enough."""
+    assert not mirror_lake.mirror_dir.exists()
+    with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:
+        via = dict(con.execute("SELECT source_id, obtained_via FROM reference.sources").fetchall())
+        adults = con.execute(
+            "SELECT value_gbp_millions FROM out.spend_trends WHERE basis = 'budget' "
+            "AND category = 'adults' AND financial_year = '2013-14'"
+        ).fetchone()[0]
+    enabled = {s.id for s in load_sources()}
+    assert set(via) == enabled and set(via.values()) == {"archive"}
+    # England's adult drug and alcohol budget 2013-14, read from the RA file's ENGLAND row
+    # independently: lines 376 and 377 of the archived workbook.
+    src = next(s for s in load_sources() if s.id == "mhclg_ra_2013_14")
+    england = england_row_independently(
+        REPO_ROOT / src.archive_path, "RA LA Data 2013-14 (1)", "E-code"
+    )
+    expected = (england["drug_adults_all"] + england["alcohol_adults_all"]) / 1000
+    assert adults == pytest.approx(expected, abs=0.005) and round(expected, 1) == 772.8

@@ -11,7 +11,7 @@ import pytest
 from pipeline.config import REPO_ROOT
 from tests.test_secure_settings import CSV_PATH, PRISONS, independent_changes
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 
 
 def query(settings, sql: str) -> list[dict]:
@@ -31,7 +31,7 @@ def secure_rows() -> list[dict[str, str]]:
 
 
 def prison_rows() -> list[dict[str, str]]:
-    with (REPO_ROOT / PRISONS.vendored_path).open(newline="", encoding="utf-8") as fh:
+    with (REPO_ROOT / PRISONS.archive_path).open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

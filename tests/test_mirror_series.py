@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 
 from pipeline.config import DATA_RAW_DIR
-from tests.conftest import real_mirror
+from tests.conftest import archived
 
-pytestmark = pytest.mark.mirror
-DTA = "mhclg/RA_2022-23_data_by_LA_stata_copy.dta"
+pytestmark = pytest.mark.real
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def con(mirror_lake):
 
 @pytest.fixture(scope="module")
 def dta() -> tuple[pd.DataFrame, dict[str, str]]:
-    path = real_mirror() / DTA
+    path = archived("mhclg_ra_2022_23")
     with pd.io.stata.StataReader(path) as reader:
         labels = reader.variable_labels()
         frame = reader.read(convert_categoricals=False)
@@ -124,7 +123,7 @@ def test_synthetic_records_are_imputed_and_missing_is_null(con, dta):
 def test_ra_2021_22_imputed_authorities_are_the_ones_the_file_marks(con):
     from python_calamine import CalamineWorkbook
 
-    path = real_mirror() / "mhclg" / "RA_2021-22_data_by_LA.xlsx"
+    path = archived("mhclg_ra_2021_22")
     grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("RA_LA_Data_2021-22")
     rows = grid.to_python()
     header = next(i for i, r in enumerate(rows) if r and r[0] == "E-code")

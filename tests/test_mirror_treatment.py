@@ -6,9 +6,9 @@ import duckdb
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.conftest import real_mirror
+from tests.conftest import archived
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 
 TREATMENT_CLAIMS = {
     "sots17_treatment_total_2009_10": "differs",
@@ -130,7 +130,7 @@ def test_spend_per_person_uses_the_stated_drug_group_rule(mirror_lake):
 
 def mye4_population(ons_code: str, mid_year: int) -> float:
     """A second, plain reading of MYE4: find the area's row and the Mid-<year> column."""
-    path = real_mirror() / "ons" / "mye23tablesew.xlsx"
+    path = archived("ons_mye_2023")
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("MYE4").to_python()
     header = next(r for r in rows if "Code" in r)
     row = next(r for r in rows if r and r[0] == ons_code)

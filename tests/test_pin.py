@@ -165,7 +165,7 @@ def test_a_mirror_only_file_is_found_on_its_landing_page(online, httpserver, cap
 
 def test_a_source_with_no_address_anywhere_cannot_be_pinned(online, capsys):
     code, _, err = run(capsys, "mhclg_ra_2013_14")
-    assert code == 3 and "mhclg_ra_2013_14 has no download address (mirror only)" in err
+    assert code == 3 and "mhclg_ra_2013_14 has no download address (upstream: none)" in err
     assert "its landing page (none) is not a gov.uk page" in err
     code, _, err = run(capsys, "published_sots17_claims")
     assert code == 3 and "no official address can serve these bytes" in err

@@ -7,7 +7,7 @@ import re
 import duckdb
 import pytest
 
-pytestmark = pytest.mark.mirror
+pytestmark = pytest.mark.real
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

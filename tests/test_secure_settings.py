@@ -20,7 +20,7 @@ from pipeline.sources import load_sources
 
 SOURCE = next(s for s in load_sources() if s.id == "published_ndtms_secure_settings")
 PRISONS = next(s for s in load_sources() if s.id == "published_prisons_substance_misuse")
-CSV_PATH = REPO_ROOT / SOURCE.vendored_path
+CSV_PATH = REPO_ROOT / SOURCE.archive_path
 
 
 def csv_rows(path: Path = CSV_PATH) -> list[dict[str, str]]:
@@ -29,7 +29,7 @@ def csv_rows(path: Path = CSV_PATH) -> list[dict[str, str]]:
 
 
 def build(path: Path = CSV_PATH, source=SOURCE):
-    return secure_settings.in_treatment(Resolved(source, path, "vendored"))
+    return secure_settings.in_treatment(Resolved(source, path, "archive"))
 
 
 def rewritten(tmp_path: Path, old: str, new: str) -> Path:
@@ -195,23 +195,23 @@ def test_a_bad_row_is_named(tmp_path, old, new, message):
 
 
 def test_a_prison_series_without_a_scope_is_named(tmp_path):
-    text = (REPO_ROOT / PRISONS.vendored_path).read_text(encoding="utf-8")
+    text = (REPO_ROOT / PRISONS.archive_path).read_text(encoding="utf-8")
     path = tmp_path / PRISONS.file_name
     path.write_text(text.replace("NOMS drug interventions", "NOMS drug programmes"))
     with pytest.raises(LayoutError) as info:
-        moj_prisons.prison_spend(Resolved(PRISONS, path, "vendored"))
+        moj_prisons.prison_spend(Resolved(PRISONS, path, "archive"))
     assert f"cell row {line_of(path, 'NOMS drug programmes')}:" in str(info.value)
     assert "prison_spend_series.csv" in str(info.value)
 
 
-def out_table(secure: Path, prisons: Path = REPO_ROOT / PRISONS.vendored_path) -> list[dict]:
+def out_table(secure: Path, prisons: Path = REPO_ROOT / PRISONS.archive_path) -> list[dict]:
     """Build the two core tables from the given files and run the out table's SQL on them."""
     with duckdb.connect() as con:
         con.execute("CREATE SCHEMA core")
         frames = {
             "core.secure_settings_in_treatment": build(secure),
             "core.prison_substance_misuse_spend": moj_prisons.prison_spend(
-                Resolved(PRISONS, prisons, "vendored")
+                Resolved(PRISONS, prisons, "archive")
             ),
         }
         for name, frame in frames.items():
@@ -233,7 +233,7 @@ def test_spending_per_adult_where_both_meet(tmp_path):
     path.write_text(CSV_PATH.read_text(encoding="utf-8") + extra, encoding="utf-8")
     spend = [
         r
-        for r in csv_rows(REPO_ROOT / PRISONS.vendored_path)
+        for r in csv_rows(REPO_ROOT / PRISONS.archive_path)
         if r["financial_year"] == "2016-17" and r["series"].startswith("prison substance misuse")
     ]
     by_year = {r["financial_year"]: r for r in out_table(path)}
@@ -250,7 +250,7 @@ def test_spending_per_adult_where_both_meet(tmp_path):
 
 
 def test_two_spending_figures_of_one_scope_in_a_year_are_not_merged(tmp_path):
-    text = (REPO_ROOT / PRISONS.vendored_path).read_text(encoding="utf-8")
+    text = (REPO_ROOT / PRISONS.archive_path).read_text(encoding="utf-8")
     path = tmp_path / PRISONS.file_name
     path.write_text(text + "2018-19,prison drug treatment funding,50.0,published,a test,\n")
     rows = {r["financial_year"]: r for r in out_table(CSV_PATH, path)}

@@ -1,4 +1,4 @@
-"""The registry's provenance: addresses, editions, vendored copies and what `sources list` says."""
+"""The registry's provenance: addresses, editions, the archive and what `sources list` says."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pipeline.errors import SourceError
 from pipeline.fetch import ALLOWED_HOSTS, address_file_name
 from pipeline.sources import load_sources
 
-VENDORED = REPO_ROOT / "data_raw" / "vendored"
+DATA_RAW = REPO_ROOT / "data_raw"
 ALL = load_sources(enabled_only=False)
 # Hosts the fetcher needs beyond the sources' own addresses: gov.uk pages and the Content API
 # (moved attachments) and the attachment host they point to.
@@ -38,35 +38,40 @@ def test_every_address_has_a_landing_page():
     assert all(s.landing_page for s in ALL if s.url)
 
 
-def test_copies_are_vendored_with_their_official_edition_named():
+def test_copies_name_their_official_edition_and_have_no_address():
     for src in ALL:
         if src.edition == "copy" and src.enabled:
             assert src.official_url and not src.url, src.id
-            assert src.vendored_path.startswith("data_raw/vendored/"), src.id
 
 
-def test_vendored_files_are_the_pinned_bytes_and_documented():
-    readme = (VENDORED / "README.md").read_text(encoding="utf-8")
-    for src in ALL:
-        if src.vendored_path:
-            data = (REPO_ROOT / src.vendored_path).read_bytes()
-            assert (hashlib.sha256(data).hexdigest(), len(data)) == (src.sha256, src.bytes)
-        if src.vendored_path.startswith("data_raw/vendored/"):
-            assert f"`{Path(src.vendored_path).name}` | `{src.id}` |" in readme, src.id
-    for path in VENDORED.iterdir():
-        if path.name != "README.md":
-            assert f"| `{path.name}` |" in readme, path.name
+def test_every_enabled_source_is_archived_as_its_pinned_bytes():
+    enabled = [s for s in ALL if s.enabled]
+    assert enabled
+    for src in enabled:
+        assert src.archive_path.startswith("data_raw/"), src.id
+        data = (REPO_ROOT / src.archive_path).read_bytes()
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (src.sha256, src.bytes), src.id
 
 
-def test_no_downloadable_official_file_is_committed():
-    pinned = {s.sha256 for s in ALL if s.url}
-    for path in VENDORED.iterdir():
-        assert hashlib.sha256(path.read_bytes()).hexdigest() not in pinned, path.name
+def test_every_archived_file_is_in_its_folders_readme_with_its_licence():
+    archived = {s.archive_path: s for s in ALL if s.archive_path}
+    folders = {Path(p).parent for p in archived}
+    assert folders == {Path("data_raw", f) for f in ("mhclg", "ons", "ohid", "hmt", "published")}
+    for folder in folders:
+        readme = (REPO_ROOT / folder / "README.md").read_text(encoding="utf-8")
+        assert "## Licence and attribution" in readme and "Open Government Licence" in readme
+        for path in (REPO_ROOT / folder).iterdir():
+            if path.name == "README.md":
+                continue
+            src = archived.get(f"{folder}/{path.name}")
+            assert src is not None, f"{path} is in the archive but no source pins it"
+            row = f"| `{path.name}` | `{src.id}` | {src.edition} | {src.licence} |"
+            assert row in readme, row
 
 
-def test_git_keeps_vendored_bytes_as_they_are():
+def test_git_keeps_archived_bytes_as_they_are():
     attributes = (REPO_ROOT / ".gitattributes").read_text(encoding="utf-8")
-    assert "data_raw/vendored/** -text" in attributes
+    assert "data_raw/** -text" in attributes
 
 
 BASE = """[[source]]
@@ -89,12 +94,8 @@ licence = "t"
     ("fields", "expected"),
     [
         ('url = "https://www.gov.uk/a/x.xlsx"\n', "has a url but no landing_page"),
-        (
-            'url = "https://www.gov.uk/a/x.xlsx"\nlanding_page = "https://www.gov.uk/a"\n'
-            'vendored_path = "data_raw/vendored/x.xlsx"\n',
-            "has both a url and a vendored_path",
-        ),
-        ('edition = "copy"\nvendored_path = "data_raw/vendored/x.xlsx"\n', "no official_url"),
+        ('archive_path = "elsewhere/x.xlsx"\n', "archive_path 'elsewhere/x.xlsx' is not under"),
+        ('edition = "copy"\narchive_path = "data_raw/mhclg/x.xlsx"\n', "no official_url"),
         (
             'edition = "copy"\nofficial_url = "https://www.gov.uk/a"\n'
             'url = "https://www.gov.uk/a/x.xlsx"\nlanding_page = "https://www.gov.uk/a"\n',
@@ -111,24 +112,41 @@ def test_inconsistent_provenance_is_refused_naming_the_source(tmp_path, fields, 
     assert expected in str(err.value)
 
 
-def test_sources_list_says_how_a_user_gets_each_source(capsys, tmp_path, monkeypatch):
+def test_sources_list_says_where_each_source_is_and_what_upstream_offers(
+    capsys, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SPENDTRACK_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("SPENDTRACK_MIRROR", raising=False)
     monkeypatch.delenv("SPENDTRACK_SOURCES", raising=False)
     assert main(["sources", "list"]) == 0
     out = capsys.readouterr().out
-    header = out.splitlines()[0].split()
-    assert header[:4] == ["source", "year", "kind", "edition"]
-    assert "user gets it" in out.splitlines()[0] and "official address" in out.splitlines()[0]
+    header = out.splitlines()[0]
+    assert header.split()[:5] == ["source", "year", "kind", "edition", "here"]
+    assert "upstream" in header and "official address" in header
     rows = {line.split()[0]: line for line in out.splitlines()[2:] if line and line[0] != " "}
     for src in ALL:
         line = rows[src.id]
-        assert f" {src.edition} " in line and f" {src.how_to_get} " in line, line
+        here = "archived" if src.enabled else "disabled"
+        assert f" {src.edition} " in line and f" {here} " in line, line
+        assert f" {src.upstream} " in line, line
         address = src.url or src.official_url or src.landing_page
         if address:
             assert address in line
     enabled = [s for s in ALL if s.enabled]
-    mirror_only = [s.id for s in enabled if s.how_to_get == "mirror only"]
     summary = out.strip().splitlines()[-1]
-    assert summary.startswith(f"{len(enabled)} enabled sources: ")
-    assert summary.endswith("cannot be built: " + ", ".join(mirror_only))
+    assert summary.startswith(f"{len(enabled)} enabled sources, {len(enabled)} archived")
+
+
+def test_sources_verify_fails_naming_a_damaged_archived_file(capsys, tmp_path, monkeypatch):
+    src = next(s for s in ALL if s.id == "published_secondary_claims")
+    damaged = tmp_path / src.archive_path
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes((REPO_ROOT / src.archive_path).read_bytes().replace(b"2", b"3", 1))
+    monkeypatch.setenv("SPENDTRACK_ARCHIVE", str(tmp_path))
+    monkeypatch.setenv("SPENDTRACK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SPENDTRACK_MIRROR", raising=False)
+    monkeypatch.delenv("SPENDTRACK_SOURCES", raising=False)
+    assert main(["sources", "verify"]) == 1
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:] if line}
+    assert "archived, FAILED: sha256 mismatch" in rows[src.id]
+    assert "missing from the archive, FAILED" in rows["mhclg_ra_2013_14"]

@@ -4,6 +4,7 @@ attachments followed through the Content API, and the allow-list."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -172,12 +173,37 @@ def test_a_redirect_off_the_official_hosts_is_refused(tmp_path, workbook, httpse
     assert web.requested == [PINNED]
 
 
-def test_a_mirror_only_source_says_so(tmp_path, workbook):
+def test_a_source_in_no_archive_and_with_no_address_says_so(tmp_path, workbook):
     src = source_for(workbook, url="", landing_page=LANDING)
     with pytest.raises(SourceError) as err:
         fetch_from_web(src, tmp_path)
-    assert "mhclg_ra_test is mirror only: no download address" in str(err.value)
+    assert "mhclg_ra_test is not archived and has no download address" in str(err.value)
     assert LANDING in str(err.value) and "SPENDTRACK_MIRROR" in str(err.value)
+
+
+def test_an_archived_file_missing_from_the_work_tree_is_named(tmp_path, workbook):
+    src = source_for(workbook, url="", landing_page=LANDING)
+    src = replace(src, archive_path="data_raw/mhclg/RA_test.xlsx")
+    with pytest.raises(SourceError) as err:
+        resolve(src, cache_dir=tmp_path / "cache", mirror_dir=None, archive_root=tmp_path)
+    assert "data_raw/mhclg/RA_test.xlsx is missing from the archive" in str(err.value)
+    assert "git checkout -- data_raw" in str(err.value)
+
+
+def test_a_damaged_archived_file_fails_its_checksum_and_is_never_replaced(tmp_path, workbook):
+    src = replace(
+        source_for(workbook, url="", landing_page=LANDING),
+        archive_path="data_raw/mhclg/RA_test.xlsx",
+    )
+    archived = tmp_path / src.archive_path
+    archived.parent.mkdir(parents=True)
+    archived.write_bytes(workbook.read_bytes()[:-1] + b"X")
+    mirror = tmp_path / "mirror"  # a good copy elsewhere is not a reason to use it
+    (mirror / src.mirror_path).parent.mkdir(parents=True)
+    (mirror / src.mirror_path).write_bytes(workbook.read_bytes())
+    with pytest.raises(ChecksumError) as err:
+        resolve(src, cache_dir=tmp_path / "cache", mirror_dir=mirror, archive_root=tmp_path)
+    assert err.value.file == "data_raw/mhclg/RA_test.xlsx" and "sha256 mismatch" in str(err.value)
 
 
 def test_the_allow_list_is_the_official_hosts_only():
