@@ -20,16 +20,20 @@ from pipeline.fetch import Resolved
 from pipeline.graph import BuildContext, CheckResult, read_sql, replace_view, write_frame
 from pipeline.layouts import (
     dta_variables,
+    lines_printed_in,
     normalise,
     read_table,
     service_lines,
     sheet_layouts,
     vocabulary,
 )
+from pipeline.sources import Source
 from pipeline.workbook import read_dta_grid, read_sheets
 
 FAMILY = "mhclg_revenue"
 # Public health substance misuse columns: printed "Substance misuse - ..." or asset ids phsbs*.
+SERIES_MEASURE = "net_current_expenditure"
+TOTAL_LINE = "total_public_health"
 SUBSTANCE_LABEL = re.compile(r"^substance misuse\b")
 SUBSTANCE_ASSET = re.compile(r"^(ro3-)?phsbs")
 ASSET_STEM = re.compile(r"^(?:ro3-)?([a-z0-9]+)(?:-.*)?$")
@@ -76,7 +80,7 @@ def _constant(
     return pa.array([value] * length, type=type_)
 
 
-def extract_source(resolved: Resolved) -> tuple[RevenueCells, list[ColumnRef]]:
+def extract_source(resolved: Resolved) -> RevenueCells:
     """All cells of one source file in their three parts, each with the source id in front;
     the file's own attributes (file, form, year, basis) go with its columns."""
     src = resolved.source
@@ -99,8 +103,14 @@ def extract_source(resolved: Resolved) -> tuple[RevenueCells, list[ColumnRef]]:
     vocab = vocabulary()
     parts: dict[str, list[pa.Table]] = {"values": [], "rows": [], "columns": []}
     refs = []
+    held: dict[str, set[str]] = {}  # measure -> the canonical lines its columns hold
+    lines = service_lines()
     for lay in layouts:
         sheet = extract_sheet(grids[lay.sheet], lay, vocab, file=src.file_name)
+        for c in sheet.columns:
+            line = lines.get(c.label_key or normalise(c.printed_label))
+            if line is not None and line.status == "mapped":
+                held.setdefault(c.measure, set()).add(line.canonical_line)
         parts["values"].append(sheet.values)
         parts["rows"].append(sheet.rows)
         parts["columns"].append(sheet.table_columns)
@@ -116,6 +126,8 @@ def extract_source(resolved: Resolved) -> tuple[RevenueCells, list[ColumnRef]]:
             )
             for c in sheet.columns
         ]
+    check_crosswalk(refs)  # an unmapped label first: it says why a line would be missing
+    check_complete(src, held)
     values, rows, columns = (
         pa.concat_tables(parts[k], promote_options="permissive") for k in parts
     )
@@ -131,7 +143,31 @@ def extract_source(resolved: Resolved) -> tuple[RevenueCells, list[ColumnRef]]:
     }
     for position, (name, (value, type_)) in enumerate(front.items()):
         columns = columns.add_column(position, name, _constant(value, columns.num_rows, type_))
-    return RevenueCells(values, rows, columns), refs
+    return RevenueCells(values, rows, columns)
+
+
+def check_complete(src: Source, held: dict[str, set[str]]) -> None:
+    """Every line the crosswalk says this year's files print is a column of the file: of its
+    net current expenditure (what every series is built on), and of any other measure that
+    holds a substance misuse line at all (some measures, such as RO3's agency staff memorandum,
+    are printed for the public health total alone). A deleted column would otherwise shrink
+    the totals without a word."""
+    expected = lines_printed_in(src.financial_year)
+    substance = expected - {TOTAL_LINE}
+    missing = {
+        measure: sorted(expected - lines)
+        for measure, lines in held.items()
+        if (measure == SERIES_MEASURE or lines & substance) and expected - lines
+    }
+    if SERIES_MEASURE not in held:
+        missing[SERIES_MEASURE] = sorted(expected)
+    if missing:
+        raise CrosswalkError(
+            f"{src.financial_year}: service lines missing, though "
+            "pipeline/layouts/service_lines.csv says this year's files print them: "
+            + "; ".join(f"{measure}: {', '.join(lines)}" for measure, lines in missing.items()),
+            file=src.file_name,
+        )
 
 
 def asset_stem(asset_id: str) -> str:
@@ -189,12 +225,9 @@ def where(col: ColumnRef) -> str:
 
 def revenue_cells(resolved: list[Resolved]) -> RevenueCells:
     """raw.mhclg__revenue_cells: every extracted cell of every file, in its three parts."""
-    parts, refs = [], []
+    parts = []
     for r in resolved:
-        cells, columns = extract_source(r)
-        parts.append(cells)
-        refs += columns
-    check_crosswalk(refs)
+        parts.append(extract_source(r))  # each file's crosswalk checked as it is read
     return RevenueCells(
         *(
             pa.concat_tables([getattr(p, k) for p in parts], promote_options="permissive")

@@ -109,6 +109,13 @@ class ServiceLine:
     category: str
     status: str  # mapped | excluded
     asset_id: str
+    first_year: str = ""  # the first financial year the line is printed
+    last_year: str = ""  # the last, or "" while it still is
+
+    def printed_in(self, financial_year: str) -> bool:
+        return self.first_year <= financial_year and (
+            not self.last_year or financial_year <= self.last_year
+        )
 
 
 @cache
@@ -120,8 +127,19 @@ def service_lines() -> dict[str, ServiceLine]:
             category=r["category"],
             status=r["status"],
             asset_id=r["asset_id"],
+            first_year=r["first_year"],
+            last_year=r["last_year"],
         )
         for r in read_table("service_lines.csv")
+    }
+
+
+def lines_printed_in(financial_year: str) -> set[str]:
+    """The canonical lines the crosswalk says every file of `financial_year` prints."""
+    return {
+        line.canonical_line
+        for line in service_lines().values()
+        if line.status == "mapped" and line.canonical_line and line.printed_in(financial_year)
     }
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from pipeline import fetch
 from pipeline.cli import main
+from pipeline.layouts import normalise
 from pipeline.publish import refresh_lock
 from pipeline.refresh import refresh
 from tests.synthetic import (
@@ -345,3 +346,57 @@ def test_reader_holding_the_database_open(published, capsys):
         reader.close()
     with duckdb.connect(str(published.database_path), read_only=True) as fresh:
         assert fresh.execute("SELECT count(*) FROM out.reproduction").fetchone()[0] > 0
+
+
+def test_a_damaged_archived_file_is_named_and_nothing_is_published(
+    published, capsys, monkeypatch, tmp_path
+):
+    from pipeline.config import REPO_ROOT
+
+    archive = tmp_path / "clone"
+    shutil.copytree(REPO_ROOT / "data_raw" / "published", archive / "data_raw" / "published")
+    damaged = archive / "data_raw" / "published" / "secondary_claims.csv"
+    data = bytearray(damaged.read_bytes())
+    data[200] ^= 0x01  # one character changed, the size kept
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setenv("SPENDTRACK_ARCHIVE", str(archive))
+    line = fault_then_check(
+        published,
+        capsys,
+        code=3,
+        expected=["data_raw/published/secondary_claims.csv: sha256 mismatch: expected"],
+    )
+    assert "mirror" not in line  # the damaged copy is never replaced from elsewhere
+
+
+@pytest.mark.parametrize(
+    ("year", "sheet", "line"),
+    [
+        ("2016-17", "RA LA Data 2016-17", "drug_prevention"),
+        ("2014-15", "RA LA Data 2014-15 (1)", "alcohol_adults_all"),
+    ],
+)
+def test_a_deleted_service_line_column_is_named_with_its_file_and_year(
+    published, capsys, year, sheet, line
+):
+    """The column is gone and the file re-pinned, so no checksum can catch it: without the
+    completeness check the totals for that year would just be smaller."""
+    from pipeline.layouts import service_lines
+
+    lines = service_lines()
+    cols = [
+        c
+        for c in columns_for(year)
+        if getattr(lines.get(normalise(c.label)), "canonical_line", "") != line
+    ]
+    assert len(cols) == len(columns_for(year)) - 1
+    sheets = year_workbook(year)
+    style = "2016" if year >= "2016-17" else "2013"
+    sheets[sheet] = ra_grid(year, "Net current expenditure", style=style, columns=cols)
+    rewrite_year(published, year, sheets)
+    fault_then_check(
+        published,
+        capsys,
+        code=4,
+        expected=[file_name(year), f"{year}: service lines missing", f"expenditure: {line}"],
+    )
