@@ -6,8 +6,10 @@ does not match its pin is an error naming it, never a reason to look elsewhere. 
 missing from the work tree falls through to the other paths, which end in the cache
 (`<cache>/<source id>/<file name>`), reached only through a temporary file that has passed its
 size, sha256 and kind checks, then `os.replace`.
-Downloads go only to allow-listed official hosts (redirects included), are size-capped,
-time out, and are retried with backoff on 5xx, timeouts and dropped connections. The address
+Downloads go only to allow-listed official hosts over https (redirects included: an https to
+http redirect is refused), are size-capped, time out, must finish within an overall deadline
+(a server dripping bytes slowly would otherwise hold a refresh for ever), and are retried
+with backoff on 5xx, timeouts and dropped connections. The address
 must name the source's file; when gov.uk answers 404 or 410 for it, the attachment of the
 same name on the source's landing page is followed instead (`pipeline.moved`).
 """
@@ -35,7 +37,9 @@ from pipeline.sources import Source
 ALLOWED_HOSTS = frozenset(
     {"www.gov.uk", "gov.uk", "assets.publishing.service.gov.uk", "www.ons.gov.uk"}
 )
+SCHEMES = ("https",)  # plain http is never fetched, not even after a redirect
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+DEADLINE_S = 600.0  # one download, every attempt and redirect included
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
 RETRIES = 3
@@ -247,8 +251,11 @@ def download(
     allowed_hosts: frozenset[str] | None = None,
     max_bytes: int | None = None,
     timeout: tuple[float, float] | None = None,
+    schemes: tuple[str, ...] | None = None,
+    deadline_s: float | None = None,
 ) -> str:
-    """Stream `url` into `dest`, following only allow-listed redirects; retry transient faults.
+    """Stream `url` into `dest`, following only allow-listed https redirects; retry transient
+    faults; give up when the whole download has taken `deadline_s`.
 
     Return the address finally read (after redirects). Unset limits take the module's values
     at call time (so a test can point them at loopback).
@@ -258,33 +265,70 @@ def download(
     allowed_hosts = ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts
     max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
     timeout = timeout or (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+    limits = _Limits(
+        allowed_hosts,
+        SCHEMES if schemes is None else schemes,
+        max_bytes,
+        timeout,
+        time.monotonic() + (DEADLINE_S if deadline_s is None else deadline_s),
+        DEADLINE_S if deadline_s is None else deadline_s,
+    )
 
     session = session or new_session()
     last: Exception | None = None
     for attempt in range(1, retries + 1):
         try:
-            return _download_once(url, dest, session, allowed_hosts, max_bytes, timeout)
+            return _download_once(url, dest, session, limits)
         except _Transient as exc:
             last = exc
             if attempt < retries:
                 time.sleep(backoff_s * 2 ** (attempt - 1))
+                limits.check_deadline(url)
     raise SourceError(f"download failed after {retries} attempts: {last}", file=url)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """What one download may do: hosts, schemes, bytes, per-read timeouts, a deadline."""
+
+    allowed_hosts: frozenset[str]
+    schemes: tuple[str, ...]
+    max_bytes: int
+    timeout: tuple[float, float]
+    deadline: float  # time.monotonic() by which the download must be done
+    deadline_s: float
+
+    def check_deadline(self, url: str) -> None:
+        if time.monotonic() > self.deadline:
+            raise SourceError(
+                f"download did not finish within {self.deadline_s:g} s (a slow or stalled "
+                "server); nothing was kept",
+                file=url,
+            )
 
 
 class _Transient(Exception):
     """A fault worth retrying: 5xx, timeout, dropped connection."""
 
 
-def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> str:
+def _download_once(url: str, dest: Path, session, limits: _Limits) -> str:
     import requests
+    import urllib3
 
+    max_bytes = limits.max_bytes
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(current)
-        if (parts.hostname or "") not in allowed_hosts or parts.scheme not in ("https", "http"):
+        if (parts.hostname or "") not in limits.allowed_hosts:
             raise SourceError(f"refusing {current!r}: host not in the allow-list", file=url)
+        if parts.scheme not in limits.schemes:
+            raise SourceError(
+                f"refusing {current!r}: only {', '.join(limits.schemes)} addresses are fetched",
+                file=url,
+            )
+        limits.check_deadline(url)
         try:
-            resp = session.get(current, stream=True, timeout=timeout, allow_redirects=False)
+            resp = session.get(current, stream=True, timeout=limits.timeout, allow_redirects=False)
         except requests.Timeout as exc:
             raise _Transient(f"timed out ({exc.__class__.__name__})") from exc
         except requests.ConnectionError as exc:
@@ -306,14 +350,19 @@ def _download_once(url, dest, session, allowed_hosts, max_bytes, timeout) -> str
             written = 0
             try:
                 with dest.open("wb") as fh:
-                    for chunk in resp.iter_content(1 << 16):
+                    # read1: what has arrived, up to 64 KiB. A read of a fixed size would wait
+                    # for all of it, and a slow drip never trips the per-read timeout.
+                    while chunk := resp.raw.read1(1 << 16, decode_content=True):
+                        if time.monotonic() > limits.deadline:
+                            resp.raw.close()  # drop it: draining a slow drip takes as long
+                            limits.check_deadline(current)
                         written += len(chunk)
                         if written > max_bytes:
                             raise SourceError(
                                 f"download exceeds the {max_bytes:,}-byte limit", file=current
                             )
                         fh.write(chunk)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 raise _Transient(f"connection dropped mid-download ({exc})") from exc
             return current
     raise SourceError(f"more than {MAX_REDIRECTS} redirects", file=url)

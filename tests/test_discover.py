@@ -31,6 +31,7 @@ BROKEN = next(
 def content_api(httpserver, monkeypatch):
     """Loopback Content API: two recorded pages, one failing page, 404 for the rest."""
     monkeypatch.setattr(fetch, "ALLOWED_HOSTS", frozenset({"localhost"}))
+    monkeypatch.setattr(fetch, "SCHEMES", ("http",))  # the loopback server speaks plain http
     monkeypatch.setattr(fetch, "BACKOFF_S", 0.0)
     httpserver.no_handler_status_code = 404
     for page, name in (

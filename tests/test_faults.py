@@ -263,6 +263,7 @@ def serve_from(settings, httpserver, year: str) -> str:
 @pytest.fixture
 def loopback_downloads(monkeypatch):
     monkeypatch.setattr(fetch, "ALLOWED_HOSTS", frozenset({"localhost"}))
+    monkeypatch.setattr(fetch, "SCHEMES", ("http",))  # the loopback server speaks plain http
     monkeypatch.setattr(fetch, "BACKOFF_S", 0.0)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import fetch
 from pipeline.errors import ChecksumError, SourceError
 from pipeline.fetch import cache_path, download, resolve, safe_file_name
 from pipeline.filetype import check_kind
@@ -17,6 +18,13 @@ from pipeline.sources import Source
 from tests.synthetic import write_xlsx
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1"})
+
+
+@pytest.fixture(autouse=True)
+def plain_http_loopback(monkeypatch):
+    """These tests talk to the loopback server directly, which speaks plain http; https-only
+    is tested where the official addresses are played on loopback (test_sources_web.py)."""
+    monkeypatch.setattr(fetch, "SCHEMES", ("http",))
 
 
 def source_for(path: Path, **changes) -> Source:

@@ -210,3 +210,49 @@ def test_the_allow_list_is_the_official_hosts_only():
     assert {"www.gov.uk", "assets.publishing.service.gov.uk", "www.ons.gov.uk"} <= ALLOWED_HOSTS
     for host in ("www.ndtms.net", "geoportal.statistics.gov.uk", "localhost", "127.0.0.1"):
         assert host not in ALLOWED_HOSTS
+
+
+OFFICIAL = "https://assets.publishing.service.gov.uk/media/0123/RA_test.xlsx"
+
+
+def test_plain_http_is_never_fetched(tmp_path, httpserver, monkeypatch):
+    play_official_hosts(httpserver, monkeypatch)
+    with pytest.raises(SourceError) as err:
+        fetch.download(OFFICIAL.replace("https://", "http://"), tmp_path / "x")
+    assert "only https addresses are fetched" in str(err.value)
+    assert not httpserver.log  # refused before any request
+
+
+def test_a_redirect_from_https_to_http_is_refused(tmp_path, httpserver, monkeypatch):
+    play_official_hosts(httpserver, monkeypatch)
+    plain = "http://assets.publishing.service.gov.uk/media/0123/RA_test.xlsx"
+    httpserver.expect_request(served_path(OFFICIAL)).respond_with_data(
+        "", status=302, headers={"Location": plain}
+    )
+    with pytest.raises(SourceError) as err:
+        fetch.download(OFFICIAL, tmp_path / "x")
+    assert f"refusing {plain!r}: only https addresses are fetched" in str(err.value)
+    assert len(httpserver.log) == 1  # the redirect was read, its target never asked
+
+
+def test_a_slow_drip_is_cut_off_at_the_overall_deadline(tmp_path, httpserver, monkeypatch):
+    """Each chunk arrives well within the read timeout, so only the deadline can stop it."""
+    import time as clock
+
+    from werkzeug import Response
+
+    def drip(_request):
+        def chunks():
+            for _ in range(40):
+                clock.sleep(0.1)
+                yield b"x" * 10
+
+        return Response(chunks(), direct_passthrough=True)
+
+    play_official_hosts(httpserver, monkeypatch)
+    httpserver.expect_request(served_path(OFFICIAL)).respond_with_handler(drip)
+    started = clock.monotonic()
+    with pytest.raises(SourceError) as err:
+        fetch.download(OFFICIAL, tmp_path / "x", deadline_s=1.0, timeout=(2.0, 2.0))
+    assert "download did not finish within 1 s" in str(err.value)
+    assert clock.monotonic() - started < 3.5  # cut off, not drained
