@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, fields, replace
@@ -230,8 +231,6 @@ def write_entry(settings: Settings, report: AddReport, path: Path) -> None:
 
 def _with_entry(text: str, source: Source) -> str:
     """The registry with `source` in place of its disabled stub, or appended."""
-    import re
-
     blocks = re.split(r"(?m)^(?=\[\[source\]\])", text)
     sid = re.escape(source.id)
     hits = [i for i, b in enumerate(blocks) if re.search(rf'(?m)^id = "{sid}"', b)]
