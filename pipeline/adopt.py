@@ -27,7 +27,7 @@ from pipeline.fetch import Resolved, address_file_name, download, safe_file_name
 from pipeline.filetype import check_kind
 from pipeline.layouts import sheet_layouts
 from pipeline.release import Release, identify, kind_of
-from pipeline.sources import Source, load_sources, registry_problem
+from pipeline.sources import Source, load_sources, registry_problem, write_atomically
 
 FAMILY = "mhclg_revenue"
 PUBLISHER = "MHCLG"
@@ -54,7 +54,6 @@ def add(
     source_id: str = "",
     edition: str = "official",
     landing_page: str = "",
-    write: bool = True,
 ) -> AddReport:
     """Read `location` (an https address or a path), check it, and register and archive it."""
     from pipeline.pin import readers_of  # runs the table builders: loaded only when adding
@@ -101,10 +100,8 @@ def add(
         if not readers:
             raise LayoutError(f"no table reads {sid}: nothing was written", file=file_name)
         report = AddReport(source, release, readers=readers, replaced_stub=stub is not None)
-        if write:
-            write_entry(settings, report, path)
-            report = replace(report, written=True)
-    return report
+        write_entry(settings, report, path)
+    return replace(report, written=True)
 
 
 def obtain(location: str, tmp: Path) -> tuple[Path, str, str]:
@@ -218,10 +215,10 @@ def write_entry(settings: Settings, report: AddReport, path: Path) -> None:
     readme = archived.parent / "README.md"
     old_readme = readme.read_text(encoding="utf-8") if readme.exists() else None
     try:
-        _atomic(archived, path.read_bytes())
+        write_atomically(archived, path.read_bytes())
         if old_readme is not None:
-            _atomic(readme, _with_row(old_readme, source).encode("utf-8"))
-        _atomic(registry, new_text.encode("utf-8"))
+            write_atomically(readme, _with_row(old_readme, source).encode("utf-8"))
+        write_atomically(registry, new_text.encode("utf-8"))
     except BaseException:
         archived.unlink(missing_ok=True)
         if old_readme is not None:
@@ -253,12 +250,6 @@ def _with_row(readme: str, source: Source) -> str:
     else:
         lines.insert(last + 1, row)
     return "\n".join(lines) + "\n"
-
-
-def _atomic(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
 
 
 def _sheet_hint(path: Path, kind: str) -> str:

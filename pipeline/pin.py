@@ -12,7 +12,6 @@ database is never touched.
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 import tomllib
@@ -25,7 +24,7 @@ from pipeline.errors import LayoutError, SourceError, SpendtrackError
 from pipeline.fetch import Resolved, download_source, safe_file_name, sha256_of
 from pipeline.filetype import check_kind
 from pipeline.graph import BuildContext
-from pipeline.sources import Source, load_sources
+from pipeline.sources import Source, load_sources, write_atomically
 
 
 @dataclass(frozen=True)
@@ -155,9 +154,7 @@ def archive_new_bytes(settings: Settings, source: Source, new: Path, report: Pin
         return
     target = settings.archive_root / source.archive_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.pin-{os.getpid()}")
-    tmp.write_bytes(new.read_bytes())
-    os.replace(tmp, target)
+    write_atomically(target, new.read_bytes())
 
 
 def write_pin(registry: Path, report: PinReport) -> None:
@@ -181,6 +178,4 @@ def write_pin(registry: Path, report: PinReport) -> None:
     entry = next(e for e in tomllib.loads(new_text)["source"] if e["id"] == sid)
     if (entry["sha256"], entry["bytes"]) != (report.new_sha256, report.new_bytes):
         raise SourceError(f"the rewritten entry {sid!r} does not parse back", file=str(registry))
-    tmp = registry.with_name(f".{registry.name}.pin-{os.getpid()}")
-    tmp.write_text(new_text, encoding="utf-8")
-    os.replace(tmp, registry)
+    write_atomically(registry, new_text.encode("utf-8"))

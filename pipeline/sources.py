@@ -10,6 +10,7 @@ follow), or figures typed in from publications (`transcription`).
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -116,3 +117,14 @@ def _parse_registry(path_text: str, text: bytes, enabled_only: bool) -> tuple[So
 
 def sources_by_family(family: str, path: Path = SOURCES_TOML) -> list[Source]:
     return [s for s in load_sources(path) if s.family == family]
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` through a temporary file beside it and `os.replace`, so
+    a reader (or a crash) never sees half a registry or half an archived file."""
+    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
