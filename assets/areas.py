@@ -19,8 +19,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.errors import LayoutError, ValidationError
-from pipeline.graph import BuildContext, CheckResult
-from pipeline.layouts import read_table
+from pipeline.extract.layouts import read_table
+from pipeline.model import BuildContext, CheckResult
 
 MERGES = "stable_area_merges.csv"
 

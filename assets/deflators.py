@@ -19,9 +19,9 @@ import pandas as pd
 
 from pipeline.config import EXPECTATIONS_DIR
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.graph import BuildContext, CheckResult, TableCheck
-from pipeline.layouts import read_table
+from pipeline.extract.layouts import read_table
+from pipeline.model import BuildContext, CheckResult, TableCheck
+from pipeline.sources.fetch import Resolved
 
 FAMILY = "deflators"
 PRICE_BASE_YEAR = "2024-25"  # the out tables' real-terms columns are in these prices

@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.build.graph import read_sql, replace_view, write_frame
 from pipeline.errors import CrosswalkError, LayoutError
-from pipeline.extract import extract_sheet
-from pipeline.fetch import Resolved
-from pipeline.graph import BuildContext, CheckResult, read_sql, replace_view, write_frame
-from pipeline.layouts import (
+from pipeline.extract.layouts import (
     dta_variables,
     lines_printed_in,
     normalise,
@@ -27,8 +25,11 @@ from pipeline.layouts import (
     sheet_layouts,
     vocabulary,
 )
-from pipeline.sources import Source
-from pipeline.workbook import read_dta_grid, read_sheets
+from pipeline.extract.sheet import extract_sheet
+from pipeline.extract.workbook import read_dta_grid, read_sheets
+from pipeline.model import BuildContext, CheckResult
+from pipeline.sources.fetch import Resolved
+from pipeline.sources.registry import Source
 
 FAMILY = "mhclg_revenue"
 # Public health substance misuse columns: printed "Substance misuse - ..." or asset ids phsbs*.

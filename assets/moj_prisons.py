@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.layouts import normalise, read_table
+from pipeline.extract.layouts import normalise, read_table
+from pipeline.sources.fetch import Resolved
 
 SCOPES_CSV = "prison_spend_series.csv"
 

@@ -12,9 +12,9 @@ import re
 import pandas as pd
 
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.layouts import normalise, read_table
-from pipeline.workbook import read_csv_columns
+from pipeline.extract.layouts import normalise, read_table
+from pipeline.extract.workbook import read_csv_columns
+from pipeline.sources.fetch import Resolved
 
 VIEWIT_COLUMNS = {
     "ReportingPeriod_Data": "reporting_period",

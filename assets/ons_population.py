@@ -7,8 +7,8 @@ import re
 import pandas as pd
 
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.workbook import read_csv_columns, read_sheets
+from pipeline.extract.workbook import read_csv_columns, read_sheets
+from pipeline.sources.fetch import Resolved
 
 MYE4_SHEET = "MYE4"
 MID_YEAR = re.compile(r"^Mid-(\d{4})$")

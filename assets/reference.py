@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.config import EXPECTATIONS_DIR
-from pipeline.graph import BuildContext
-from pipeline.layouts import read_table
-from pipeline.sources import load_sources
+from pipeline.extract.layouts import read_table
+from pipeline.model import BuildContext
+from pipeline.sources.registry import load_sources
 
 
 def sources_table(ctx: BuildContext) -> pd.DataFrame:

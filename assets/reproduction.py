@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.config import DATA_RAW_DIR, EXPECTATIONS_DIR
-from pipeline.graph import BuildContext, CheckResult
+from pipeline.model import BuildContext, CheckResult
 
 FIGURES_CSV = EXPECTATIONS_DIR / "published_figures.csv"
 CLAIMS_CSV = DATA_RAW_DIR / "published" / "state_of_the_sector_2017_claims.csv"

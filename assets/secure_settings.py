@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.errors import LayoutError, SourceError
-from pipeline.fetch import Resolved
-from pipeline.graph import BuildContext, CheckResult
-from pipeline.layouts import read_table
-from pipeline.workbook import read_csv_columns
+from pipeline.extract.layouts import read_table
+from pipeline.extract.workbook import read_csv_columns
+from pipeline.model import BuildContext, CheckResult
+from pipeline.sources.fetch import Resolved
 
 COLUMNS = {
     "financial_year": "financial_year",

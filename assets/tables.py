@@ -15,7 +15,7 @@ from assets import (
     written_answers,
 )
 from assets.trends import SQL_TABLES, TREATMENT_TABLES
-from pipeline.graph import BuildContext, TableCheck, TableSpec
+from pipeline.model import BuildContext, TableCheck, TableSpec
 
 
 def _revenue_cells(ctx: BuildContext):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assets.deflators import real_terms_cover
-from pipeline.graph import BuildContext, CheckResult, TableCheck, TableSpec
+from pipeline.model import BuildContext, CheckResult, TableCheck, TableSpec
 
 RAW = "raw.mhclg__revenue_cells"
 LINES = "reference.service_lines"

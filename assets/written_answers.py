@@ -13,10 +13,10 @@ import re
 import pandas as pd
 
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.graph import BuildContext, CheckResult
-from pipeline.layouts import read_table
-from pipeline.workbook import read_csv_columns
+from pipeline.extract.layouts import read_table
+from pipeline.extract.workbook import read_csv_columns
+from pipeline.model import BuildContext, CheckResult
+from pipeline.sources.fetch import Resolved
 
 SOURCE_ID = "published_pq_2020_outturn"
 TOTAL_LINE = "all_substance_misuse"  # the answer's own total of the five lines

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.storage import READERS, STORAGE_VERSION  # noqa: E402
+from pipeline.build.storage import READERS, STORAGE_VERSION  # noqa: E402
 
 TARGETS = {"cold_over_floor": 4.0, "noop_beyond_startup_s": 1.0, "peak_memory_mb": 1024}
 AREA_PAGES_TARGET_S = 10.0
@@ -56,8 +56,8 @@ def floor() -> None:
     """Read what the pipeline reads, as cheaply as possible (run in a child process)."""
     from python_calamine import CalamineWorkbook
 
-    from pipeline.layouts import sheet_layouts
-    from pipeline.sources import load_sources
+    from pipeline.extract.layouts import sheet_layouts
+    from pipeline.sources.registry import load_sources
 
     layouts = sheet_layouts()
     for src in load_sources():
@@ -86,7 +86,7 @@ def rewrite(source: Path, target: Path, storage: str) -> None:
     """Write the finished database `source` again, whole, in the storage format `storage`."""
     import duckdb
 
-    from pipeline.storage import BUILD_MEMORY_LIMIT
+    from pipeline.build.storage import BUILD_MEMORY_LIMIT
 
     target.unlink(missing_ok=True)
     with duckdb.connect(config={"memory_limit": BUILD_MEMORY_LIMIT}) as con:

@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import DATABASE_NAME
-from pipeline.graph import CheckResult, TableSpec
-from pipeline.sources import Source
+from pipeline.model import CheckResult, TableSpec
+from pipeline.sources.registry import Source
 
 CATALOG = Path(DATABASE_NAME).stem  # DuckDB names a database after its file
 PREVIEW_ROWS = 10

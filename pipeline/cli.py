@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
 from pipeline.errors import SpendtrackError
+
+if TYPE_CHECKING:  # the no-op refresh path imports nothing it does not use
+    from pipeline.sources.fetch import Probe
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -33,7 +37,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if not args.force:
         # Checked before importing the build (duckdb, pandas, GX): a nightly run with nothing
         # new costs a few file hashes. The build re-checks under the lock.
-        from pipeline.fingerprint import up_to_date
+        from pipeline.build.fingerprint import up_to_date
 
         current, why = up_to_date(settings)
         if current:
@@ -74,7 +78,7 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from pipeline.report import write_reproduction_report
+    from pipeline.reports.reproduction_report import write_reproduction_report
 
     settings = _settings(args)
     with open_published(settings) as con:
@@ -106,9 +110,9 @@ def query_text(sql_or_path: str) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipeline.area_pages import write_area_pages
-    from pipeline.html_report import write_html_report
-    from pipeline.report import write_reproduction_report
+    from pipeline.reports.area_pages import write_area_pages
+    from pipeline.reports.html_report import write_html_report
+    from pipeline.reports.reproduction_report import write_reproduction_report
 
     settings = _settings(args)
     with open_published(settings) as con:
@@ -179,8 +183,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """Report spreadsheets on the known landing pages that sources.toml does not list."""
     import os
 
-    from pipeline.discover import DEFAULT_API, discover, toml_stub
-    from pipeline.sources import load_sources
+    from pipeline.sources.discover import DEFAULT_API, discover, toml_stub
+    from pipeline.sources.registry import load_sources
 
     settings = _settings(args)
     api = args.api or os.environ.get("SPENDTRACK_GOVUK_API") or DEFAULT_API
@@ -205,20 +209,29 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def print_known_releases() -> None:
     """Releases known from public code and pages but not held: what to `sources add` next."""
-    from pipeline.discover import load_known_releases
+    from pipeline.sources.discover import load_known_releases
 
     rows = [(k.release, k.address, k.note) for k in load_known_releases()]
     print("\nKnown releases not held here (add each with `spendtrack sources add ADDRESS`):")
     print(format_table(["release", "address", "note"], rows))
 
 
+def table_readers(settings: Settings) -> Probe:
+    """Runs the project's table readers on a new file: what `sources pin` and `add` check."""
+    from assets.tables import TABLES
+    from pipeline.build.probe import readers_of
+
+    return lambda target: readers_of(target, settings, list(TABLES))
+
+
 def cmd_pin(args: argparse.Namespace) -> int:
     """Download a source's current bytes, check them, compare with the pin; --write records it."""
-    from pipeline.pin import pin
+    from pipeline.sources.pin import pin
 
     if not args.source_id:
         raise SpendtrackError("sources pin needs a source id (see `spendtrack sources list`)")
-    report = pin(args.source_id, _settings(args), write=args.write)
+    settings = _settings(args)
+    report = pin(args.source_id, settings, table_readers(settings), write=args.write)
     src = report.source
     how = (
         " (found on its landing page by file name)"
@@ -255,8 +268,8 @@ def cmd_pin(args: argparse.Namespace) -> int:
 
 def cmd_check_upstream(args: argparse.Namespace) -> int:
     """Compare the archive with what the official addresses serve now; exit 1 on any change."""
-    from pipeline.sources import load_sources
-    from pipeline.upstream import check_upstream
+    from pipeline.sources.registry import load_sources
+    from pipeline.sources.upstream import check_upstream
 
     settings = _settings(args)
     ids = [args.source_id, *args.more_ids] if args.source_id else []
@@ -286,13 +299,15 @@ def cmd_check_upstream(args: argparse.Namespace) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """Adopt a new release: check it, archive it and register it."""
-    from pipeline.adopt import add
+    from pipeline.sources.adopt import add
 
     if not args.source_id:
         raise SpendtrackError("sources add needs an https address or a file path")
+    settings = _settings(args)
     report = add(
         args.source_id,
-        _settings(args),
+        settings,
+        table_readers(settings),
         source_id=args.id or "",
         edition=args.edition,
         landing_page=args.landing_page or "",
@@ -317,7 +332,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def source_state(src, settings: Settings, verify_copies: bool) -> tuple[str, bool]:
     """Where this machine has the bytes (and whether they verify), and whether that failed."""
-    from pipeline.fetch import cache_path, verify
+    from pipeline.sources.fetch import cache_path, verify
 
     if not src.enabled:
         return "disabled", False
@@ -351,7 +366,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     }
     if args.action in actions:
         return actions[args.action](args)
-    from pipeline.sources import load_sources
+    from pipeline.sources.registry import load_sources
 
     settings = _settings(args)
     rows = []

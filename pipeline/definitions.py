@@ -23,16 +23,18 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.tables import TABLES
-from pipeline import asset_metadata, fingerprint, plan
-from pipeline.build import failure_message, table_description
+from pipeline import asset_metadata
+from pipeline.build import fingerprint, plan
+from pipeline.build.engine import failure_message, table_description
+from pipeline.build.graph import declared_sources as declared
+from pipeline.build.publish import refresh_lock
+from pipeline.build.storage import READERS, file_format, storage_version
+from pipeline.checks.keys import checks_for
 from pipeline.config import Settings
 from pipeline.errors import SpendtrackError
-from pipeline.graph import BuildContext, CheckResult, TableCheck, TableSpec, checks_for
-from pipeline.graph import declared_sources as declared
-from pipeline.publish import refresh_lock
+from pipeline.model import BuildContext, CheckResult, TableCheck, TableSpec
 from pipeline.refresh import execute
-from pipeline.sources import load_sources
-from pipeline.storage import READERS, file_format, storage_version
+from pipeline.sources.registry import load_sources
 
 PUBLISHED = dg.AssetKey(["published", "spendtrack_database"])
 PLAN_TAG = "spendtrack/plan"
@@ -321,8 +323,8 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext):
 def new_releases(context: dg.SensorEvaluationContext):
     import os
 
-    from pipeline.discover import DEFAULT_API, discover
-    from pipeline.upstream import check_upstream
+    from pipeline.sources.discover import DEFAULT_API, discover
+    from pipeline.sources.upstream import check_upstream
 
     settings = Settings.from_env()
     api = os.environ.get("SPENDTRACK_GOVUK_API") or DEFAULT_API

@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import fingerprint, plan
-from pipeline.build import OnTable, build_database
+from pipeline.build import fingerprint, plan
+from pipeline.build.engine import OnTable, build_database
+from pipeline.build.plan import Plan
+from pipeline.build.publish import publish_file, refresh_lock
+from pipeline.build.storage import copy_for_build
 from pipeline.config import Settings
-from pipeline.plan import Plan
-from pipeline.publish import publish_file, refresh_lock
-from pipeline.storage import copy_for_build
 
 STAGING_DB = "spendtrack.duckdb"
 
@@ -124,7 +124,7 @@ def execute(
         progress(f"published {path}")
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
-        from pipeline import gx_worker
+        from pipeline.checks import gx_worker
 
         gx_worker.wait_docs()  # the data docs, rendered while the build was published
     return path

@@ -19,7 +19,7 @@ def archived(source_id: str) -> Path:
     """The archived bytes of a registered source (data_raw/...): a test that reads a real file
     reads it here, so it needs nothing beside the repository and never skips."""
     from pipeline.config import REPO_ROOT, SOURCES_TOML
-    from pipeline.sources import load_sources
+    from pipeline.sources.registry import load_sources
 
     src = next((s for s in load_sources(SOURCES_TOML) if s.id == source_id), None)
     assert src is not None and src.archive_path, f"{source_id} is not an archived source"

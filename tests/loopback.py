@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from pipeline import fetch
+from pipeline.sources import download
 
 
 class ToLoopback(HTTPAdapter):
@@ -44,8 +44,8 @@ def play_official_hosts(httpserver, monkeypatch) -> ToLoopback:
         s.mount("http://", adapter)
         return s
 
-    monkeypatch.setattr(fetch, "new_session", session)
-    monkeypatch.setattr(fetch, "BACKOFF_S", 0.0)
+    monkeypatch.setattr(download, "new_session", session)
+    monkeypatch.setattr(download, "BACKOFF_S", 0.0)
     httpserver.no_handler_status_code = 404
     return adapter
 

@@ -364,7 +364,7 @@ def vendored_entries() -> list[str]:
     """The transcribed figures committed in data_raw/published, as the real registry lists them."""
     import tomli_w
 
-    from pipeline.sources import load_sources
+    from pipeline.sources.registry import load_sources
 
     return [
         tomli_w.dumps({"source": [vars(s)]})

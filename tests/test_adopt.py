@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adopt import add
-from pipeline.cli import main
+from pipeline.cli import main, table_readers
 from pipeline.config import REPO_ROOT, SOURCES_TOML, Settings
 from pipeline.errors import LayoutError
 from pipeline.refresh import refresh
-from pipeline.release import identify
-from pipeline.sources import load_sources
+from pipeline.sources.adopt import add
+from pipeline.sources.registry import load_sources
+from pipeline.sources.release import identify
 from tests.loopback import play_official_hosts, served_path
 from tests.synthetic import Column, columns_for, ra_grid, write_xlsx
 from tests.test_loopback_build import RUN_COLUMNS, compare_tables
@@ -84,7 +84,7 @@ def test_ra_2023_24_removed_and_added_again_restores_its_entry_and_the_build(
         archive_root=archive,
     )
 
-    report = add(address, settings, edition="copy")
+    report = add(address, settings, table_readers(settings), edition="copy")
 
     assert report.written and report.readers[0][0] == "raw.mhclg__revenue_cells"
     restored = next(s for s in load_sources(registry) if s.id == SID)

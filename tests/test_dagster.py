@@ -17,8 +17,9 @@ import duckdb
 import pytest
 
 from assets.tables import TABLES
-from pipeline import fingerprint
-from pipeline.build import read_dictionary
+from pipeline.build import fingerprint
+from pipeline.build.engine import read_dictionary
+from pipeline.build.graph import declared_sources, downstream
 from pipeline.cli import main
 from pipeline.config import REPO_ROOT, SOURCES_TOML
 from pipeline.definitions import (
@@ -28,8 +29,7 @@ from pipeline.definitions import (
     defs,
     sources,
 )
-from pipeline.graph import declared_sources, downstream
-from pipeline.sources import load_sources
+from pipeline.sources.registry import load_sources
 from tests.conftest import materialized, point_env_at, run_refresh_job, settings_for
 from tests.synthetic import VIEWIT_PATH, columns_for, make_mirror, ra_grid, write_registry
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import discover, fetch
 from pipeline.cli import main
 from pipeline.config import SOURCES_TOML
-from pipeline.sources import load_sources
+from pipeline.sources import discover, download
+from pipeline.sources.registry import load_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "govuk_content"
 PAGE_2023 = next(
@@ -30,9 +30,9 @@ BROKEN = next(
 @pytest.fixture
 def content_api(httpserver, monkeypatch):
     """Loopback Content API: two recorded pages, one failing page, 404 for the rest."""
-    monkeypatch.setattr(fetch, "ALLOWED_HOSTS", frozenset({"localhost"}))
-    monkeypatch.setattr(fetch, "SCHEMES", ("http",))  # the loopback server speaks plain http
-    monkeypatch.setattr(fetch, "BACKOFF_S", 0.0)
+    monkeypatch.setattr(download, "ALLOWED_HOSTS", frozenset({"localhost"}))
+    monkeypatch.setattr(download, "SCHEMES", ("http",))  # the loopback server speaks plain http
+    monkeypatch.setattr(download, "BACKOFF_S", 0.0)
     httpserver.no_handler_status_code = 404
     for page, name in (
         (PAGE_2023, "ra_2023_to_2024_budget.json"),
@@ -90,7 +90,7 @@ def test_printed_entries_parse_as_registry_toml(content_api, capsys):
 
 
 def test_a_page_off_the_allow_list_is_refused(httpserver, monkeypatch):
-    monkeypatch.setattr(fetch, "ALLOWED_HOSTS", frozenset({"www.gov.uk"}))
+    monkeypatch.setattr(download, "ALLOWED_HOSTS", frozenset({"www.gov.uk"}))
     _, problems = discover.discover([], [PAGE_2023], api=httpserver.url_for("/"))
     assert "host not in the allow-list" in problems[0].problem
     assert not httpserver.log  # no request was made

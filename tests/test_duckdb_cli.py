@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.storage import file_format, format_written
+from pipeline.build.storage import file_format, format_written
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "sql" / "examples").glob("*.sql"))
 
@@ -83,7 +83,7 @@ def test_the_cli_sees_every_description_and_macro(mirror_lake):
 
 def test_a_macro_keeps_its_defaults_subquery_and_comment(tmp_path):
     """What a deflator macro needs survives the format; a typed parameter is refused, loudly."""
-    from pipeline.storage import connect_build
+    from pipeline.build.storage import connect_build
 
     path = tmp_path / "macro.duckdb"
     with connect_build(path) as con:

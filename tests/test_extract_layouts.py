@@ -6,8 +6,8 @@ import pytest
 
 from assets.mhclg_revenue import ColumnRef, check_crosswalk
 from pipeline.errors import CrosswalkError, LayoutError
-from pipeline.extract import extract_sheet
-from pipeline.layouts import SheetLayout, sheet_layouts, vocabulary
+from pipeline.extract.layouts import SheetLayout, sheet_layouts, vocabulary
+from pipeline.extract.sheet import extract_sheet
 from tests.synthetic import Column, columns_for, ra_grid
 
 VOCAB = vocabulary()
@@ -289,7 +289,7 @@ def test_ro3_2013_spanning_layout_with_spacer_columns():
 
 
 def test_csv_numbers_with_thousands_commas(tmp_path):
-    from pipeline.workbook import read_csv_grid
+    from pipeline.extract.workbook import read_csv_grid
 
     path = tmp_path / "ra.csv"
     path.write_bytes('E-code,Local authority\r\nE0101,Bath,"1,217",-3,...,…\r\n'.encode("cp1252"))

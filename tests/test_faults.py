@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import fetch
+from pipeline.build.publish import refresh_lock
 from pipeline.cli import main
-from pipeline.layouts import normalise
-from pipeline.publish import refresh_lock
+from pipeline.extract.layouts import normalise
 from pipeline.refresh import refresh
+from pipeline.sources import download
 from tests.synthetic import (
     SAFEGUARDING,
     Column,
@@ -245,7 +245,7 @@ def test_zip_bomb(published, capsys):
 
 
 def test_oversized_workbook(published, capsys, monkeypatch):
-    from pipeline import filetype
+    from pipeline.sources import filetype
 
     monkeypatch.setattr(filetype, "MAX_UNPACKED_BYTES", 100_000)
     fault_then_check(published, capsys, code=3, expected=[".xlsx", "byte limit (zip bomb?)"])
@@ -262,9 +262,9 @@ def serve_from(settings, httpserver, year: str) -> str:
 
 @pytest.fixture
 def loopback_downloads(monkeypatch):
-    monkeypatch.setattr(fetch, "ALLOWED_HOSTS", frozenset({"localhost"}))
-    monkeypatch.setattr(fetch, "SCHEMES", ("http",))  # the loopback server speaks plain http
-    monkeypatch.setattr(fetch, "BACKOFF_S", 0.0)
+    monkeypatch.setattr(download, "ALLOWED_HOSTS", frozenset({"localhost"}))
+    monkeypatch.setattr(download, "SCHEMES", ("http",))  # the loopback server speaks plain http
+    monkeypatch.setattr(download, "BACKOFF_S", 0.0)
 
 
 def test_http_404(published, capsys, httpserver, loopback_downloads):
@@ -293,7 +293,7 @@ def test_http_500_then_success_is_retried(published, capsys, httpserver, loopbac
 
 def test_http_timeout(published, capsys, httpserver, loopback_downloads, monkeypatch):
     serve_from(published, httpserver, "2016-17")
-    monkeypatch.setattr(fetch, "READ_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(download, "READ_TIMEOUT_S", 0.2)
 
     def slow(_request):
         time.sleep(0.6)
@@ -382,7 +382,7 @@ def test_a_deleted_service_line_column_is_named_with_its_file_and_year(
 ):
     """The column is gone and the file re-pinned, so no checksum can catch it: without the
     completeness check the totals for that year would just be smaller."""
-    from pipeline.layouts import service_lines
+    from pipeline.extract.layouts import service_lines
 
     lines = service_lines()
     cols = [

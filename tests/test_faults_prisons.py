@@ -8,7 +8,7 @@ import tomllib
 import tomli_w
 
 from pipeline.config import REPO_ROOT
-from pipeline.sources import Source
+from pipeline.sources.registry import Source
 from tests.synthetic import write_registry
 from tests.test_faults import fault_then_check, published  # noqa: F401 (fixture)
 from tests.test_secure_settings import PRISONS, SOURCE, line_of

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fetch
 from pipeline.errors import ChecksumError, SourceError
-from pipeline.fetch import cache_path, download, resolve, safe_file_name
-from pipeline.filetype import check_kind
-from pipeline.sources import Source
+from pipeline.sources import download as downloader
+from pipeline.sources.download import download, safe_file_name
+from pipeline.sources.fetch import cache_path, resolve
+from pipeline.sources.filetype import check_kind
+from pipeline.sources.registry import Source
 from tests.synthetic import write_xlsx
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1"})
@@ -24,7 +25,7 @@ LOOPBACK = frozenset({"localhost", "127.0.0.1"})
 def plain_http_loopback(monkeypatch):
     """These tests talk to the loopback server directly, which speaks plain http; https-only
     is tested where the official addresses are played on loopback (test_sources_web.py)."""
-    monkeypatch.setattr(fetch, "SCHEMES", ("http",))
+    monkeypatch.setattr(downloader, "SCHEMES", ("http",))
 
 
 def source_for(path: Path, **changes) -> Source:
@@ -172,11 +173,11 @@ def test_download_timeout_is_retried_then_reported(httpserver, tmp_path):
 
 
 def test_redirect_off_the_allow_list_is_refused(httpserver, tmp_path):
-    httpserver.expect_request("/moved.xlsx").respond_with_data(
+    httpserver.expect_request("/govuk.xlsx").respond_with_data(
         "", status=302, headers={"Location": "http://example.com/evil.xlsx"}
     )
     with pytest.raises(SourceError, match="host not in the allow-list"):
-        download(httpserver.url_for("/moved.xlsx"), tmp_path / "x", allowed_hosts=LOOPBACK)
+        download(httpserver.url_for("/govuk.xlsx"), tmp_path / "x", allowed_hosts=LOOPBACK)
 
 
 def test_oversized_download_is_cut_off(httpserver, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipeline import fingerprint
+from pipeline.build import fingerprint
 from pipeline.cli import main
 from tests.synthetic import VIEWIT_PATH, write_registry
 

@@ -26,9 +26,9 @@ import duckdb
 import pytest
 
 from pipeline.config import REPO_ROOT, SOURCES_TOML, Settings
-from pipeline.moved import content_api_address
 from pipeline.refresh import refresh
-from pipeline.sources import Source, load_sources
+from pipeline.sources.govuk import content_api_address
+from pipeline.sources.registry import Source, load_sources
 from tests.loopback import content_api_document, play_official_hosts, served_path
 
 pytestmark = pytest.mark.real

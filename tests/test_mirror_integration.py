@@ -7,8 +7,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from pipeline.config import REPO_ROOT
-from pipeline.layouts import normalise, service_lines
-from pipeline.sources import load_sources, sources_by_family
+from pipeline.extract.layouts import normalise, service_lines
+from pipeline.sources.registry import load_sources, sources_by_family
 
 pytestmark = pytest.mark.real
 
@@ -54,7 +54,7 @@ def test_every_enabled_mhclg_source_and_year_is_built(mirror_lake):
 
 def test_england_totals_equal_each_files_england_row(mirror_lake):
     """For every RA file with an ENGLAND row, every line: core equals the file, read anew."""
-    from pipeline.layouts import sheet_layouts
+    from pipeline.extract.layouts import sheet_layouts
 
     checked = 0
     with duckdb.connect(str(mirror_lake.database_path), read_only=True) as con:

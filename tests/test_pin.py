@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.fetch import resolve
-from pipeline.sources import load_sources
+from pipeline.sources.fetch import resolve
+from pipeline.sources.registry import load_sources
 from tests.loopback import content_api_document, play_official_hosts, served_path
 from tests.synthetic import (
     LANDING_PAGE,

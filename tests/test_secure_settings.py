@@ -16,8 +16,8 @@ import pytest
 from assets import moj_prisons, secure_settings
 from pipeline.config import REPO_ROOT, SQL_DIR
 from pipeline.errors import LayoutError, SourceError
-from pipeline.fetch import Resolved
-from pipeline.sources import load_sources
+from pipeline.sources.fetch import Resolved
+from pipeline.sources.registry import load_sources
 
 SOURCE = next(s for s in load_sources() if s.id == "published_ndtms_secure_settings")
 PRISONS = next(s for s in load_sources() if s.id == "published_prisons_substance_misuse")

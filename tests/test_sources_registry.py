@@ -11,8 +11,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import REPO_ROOT
 from pipeline.errors import SourceError
-from pipeline.fetch import ALLOWED_HOSTS, address_file_name
-from pipeline.sources import load_sources
+from pipeline.sources.download import ALLOWED_HOSTS, address_file_name
+from pipeline.sources.registry import load_sources
 
 DATA_RAW = REPO_ROOT / "data_raw"
 ALL = load_sources(enabled_only=False)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fetch
 from pipeline.errors import ChecksumError, SourceError
-from pipeline.fetch import ALLOWED_HOSTS, address_file_name, cache_path, resolve
-from pipeline.sources import Source
+from pipeline.sources import download, fetch
+from pipeline.sources.download import ALLOWED_HOSTS, address_file_name
+from pipeline.sources.fetch import cache_path, resolve
+from pipeline.sources.registry import Source
 from tests.loopback import content_api_document, play_official_hosts, served_path
 from tests.synthetic import write_xlsx
 from tests.test_fetch import source_for as fetch_source_for
@@ -218,7 +219,7 @@ OFFICIAL = "https://assets.publishing.service.gov.uk/media/0123/RA_test.xlsx"
 def test_plain_http_is_never_fetched(tmp_path, httpserver, monkeypatch):
     play_official_hosts(httpserver, monkeypatch)
     with pytest.raises(SourceError) as err:
-        fetch.download(OFFICIAL.replace("https://", "http://"), tmp_path / "x")
+        download.download(OFFICIAL.replace("https://", "http://"), tmp_path / "x")
     assert "only https addresses are fetched" in str(err.value)
     assert not httpserver.log  # refused before any request
 
@@ -230,7 +231,7 @@ def test_a_redirect_from_https_to_http_is_refused(tmp_path, httpserver, monkeypa
         "", status=302, headers={"Location": plain}
     )
     with pytest.raises(SourceError) as err:
-        fetch.download(OFFICIAL, tmp_path / "x")
+        download.download(OFFICIAL, tmp_path / "x")
     assert f"refusing {plain!r}: only https addresses are fetched" in str(err.value)
     assert len(httpserver.log) == 1  # the redirect was read, its target never asked
 
@@ -253,6 +254,6 @@ def test_a_slow_drip_is_cut_off_at_the_overall_deadline(tmp_path, httpserver, mo
     httpserver.expect_request(served_path(OFFICIAL)).respond_with_handler(drip)
     started = clock.monotonic()
     with pytest.raises(SourceError) as err:
-        fetch.download(OFFICIAL, tmp_path / "x", deadline_s=1.0, timeout=(2.0, 2.0))
+        download.download(OFFICIAL, tmp_path / "x", deadline_s=1.0, timeout=(2.0, 2.0))
     assert "download did not finish within 1 s" in str(err.value)
     assert clock.monotonic() - started < 3.5  # cut off, not drained

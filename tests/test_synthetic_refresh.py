@@ -105,7 +105,7 @@ def test_validation_in_the_build_process_gives_the_same_checks(
 ):
     """`SPENDTRACK_GX_PROCESS=0` validates on the build's own connection, with no worker, and
     records exactly the checks the worker process records for the same files."""
-    from pipeline import gx_worker
+    from pipeline.checks import gx_worker
 
     def no_worker():
         raise AssertionError("a validation worker was asked for with SPENDTRACK_GX_PROCESS=0")

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from pipeline.cli import main
-from pipeline.moved import content_api_address
-from pipeline.sources import load_sources
+from pipeline.sources.govuk import content_api_address
+from pipeline.sources.registry import load_sources
 from tests.loopback import content_api_document, play_official_hosts, served_path
 from tests.synthetic import LANDING_PAGE, file_name, write_registry
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import SourceError
-from pipeline.fetch import GoneError, download_source, safe_file_name, sha256_of
-from pipeline.sources import Source
+from pipeline.sources.download import GoneError, safe_file_name, sha256_of
+from pipeline.sources.fetch import download_source
+from pipeline.sources.registry import Source
 
 # Statuses that mean the archive no longer matches what is published, or that nobody knows.
 NEEDS_ATTENTION = ("changed", "moved", "gone", "unreachable")

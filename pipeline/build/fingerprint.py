@@ -51,7 +51,7 @@ def code_digest() -> str:
     for path in code_files():
         digest.update(f"\0{path.relative_to(REPO_ROOT)}\0".encode())
         digest.update(path.read_bytes())
-    from pipeline.storage import storage_version
+    from pipeline.build.storage import storage_version
 
     digest.update(f"\0storage={storage_version()}".encode())
     for name in LIBRARIES:

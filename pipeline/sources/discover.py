@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import csv
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
 
-from pipeline import fetch
 from pipeline.config import DATA_RAW_DIR
 from pipeline.errors import SourceError
-from pipeline.sources import Source
+from pipeline.sources.govuk import attachments_of, fetch_json, file_name_of
+from pipeline.sources.registry import Source
 
 LANDING_PAGES = DATA_RAW_DIR / "landing_pages.csv"
 KNOWN_RELEASES = DATA_RAW_DIR / "known_releases.csv"
 DEFAULT_API = "https://www.gov.uk"
 SPREADSHEET_SUFFIXES = {".xls", ".xlsx", ".ods", ".csv"}
-MAX_JSON_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,27 +74,6 @@ def load_landing_pages(path: Path = LANDING_PAGES) -> list[LandingPage]:
 
 def content_api_url(api: str, page: LandingPage) -> str:
     return api.rstrip("/") + "/api/content" + page.path
-
-
-def fetch_json(url: str) -> dict:
-    """GET a Content API document with the fetcher's safety rules; a clear error otherwise."""
-    with tempfile.TemporaryDirectory() as tmp:
-        dest = Path(tmp) / "content.json"
-        fetch.download(url, dest, max_bytes=MAX_JSON_BYTES)
-        try:
-            return json.loads(dest.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SourceError(f"not a Content API JSON document ({exc})", file=url) from exc
-
-
-def file_name_of(attachment: dict) -> str:
-    name = attachment.get("filename") or PurePosixPath(urlsplit(attachment["url"]).path).name
-    return unquote(name)
-
-
-def attachments_of(document: dict) -> list[dict]:
-    details = document.get("details") or {}
-    return [a for a in details.get("attachments") or [] if isinstance(a, dict) and a.get("url")]
 
 
 def classify(page: LandingPage, attachment: dict, sources: list[Source]) -> Attachment | None:

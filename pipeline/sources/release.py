@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import LayoutError
-from pipeline.workbook import read_sheets, sheet_names
+from pipeline.extract.workbook import read_sheets, sheet_names
 
 KINDS = {".xls": "xls", ".xlsx": "xlsx", ".ods": "ods", ".csv": "csv", ".dta": "dta"}
 FORMS = {"RA": "budget", "RO3": "outturn"}

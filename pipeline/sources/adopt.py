@@ -21,13 +21,14 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.discover import LANDING_PAGES, load_landing_pages
 from pipeline.errors import LayoutError, SourceError
-from pipeline.fetch import Resolved, address_file_name, download, safe_file_name, sha256_of
-from pipeline.filetype import check_kind
-from pipeline.layouts import sheet_layouts
-from pipeline.release import Release, identify, kind_of
-from pipeline.sources import Source, load_sources, registry_problem, write_atomically
+from pipeline.extract.layouts import sheet_layouts
+from pipeline.sources.discover import LANDING_PAGES, load_landing_pages
+from pipeline.sources.download import address_file_name, download, safe_file_name, sha256_of
+from pipeline.sources.fetch import Probe, Resolved
+from pipeline.sources.filetype import check_kind
+from pipeline.sources.registry import Source, load_sources, registry_problem, write_atomically
+from pipeline.sources.release import Release, identify, kind_of
 
 FAMILY = "mhclg_revenue"
 PUBLISHER = "MHCLG"
@@ -50,14 +51,16 @@ class AddReport:
 def add(
     location: str,
     settings: Settings,
+    probe: Probe,
     *,
     source_id: str = "",
     edition: str = "official",
     landing_page: str = "",
 ) -> AddReport:
-    """Read `location` (an https address or a path), check it, and register and archive it."""
-    from pipeline.pin import readers_of  # runs the table builders: loaded only when adding
+    """Read `location` (an https address or a path), check it, and register and archive it.
 
+    `probe` runs the table readers on the file (`pipeline.build.probe`).
+    """
     registry = load_sources(settings.sources_path, enabled_only=False)
     with tempfile.TemporaryDirectory(prefix="spendtrack-add-") as tmp:
         path, file_name, address = obtain(location, Path(tmp))
@@ -96,7 +99,7 @@ def add(
             edition=edition,
             landing_page=landing_page or (stub.landing_page if stub else "") or landing(release),
         )
-        readers = readers_of(Resolved(source, path, "add", address), settings)
+        readers = probe(Resolved(source, path, "add", address))
         if not readers:
             raise LayoutError(f"no table reads {sid}: nothing was written", file=file_name)
         report = AddReport(source, release, readers=readers, replaced_stub=stub is not None)
@@ -253,7 +256,7 @@ def _with_row(readme: str, source: Source) -> str:
 
 
 def _sheet_hint(path: Path, kind: str) -> str:
-    from pipeline.workbook import sheet_names
+    from pipeline.extract.workbook import sheet_names
 
     sheets = [s for s in sheet_names(path, kind) if s]
     return f"its sheets: {', '.join(sheets)}" if sheets else "one row with an empty sheet, a CSV"

@@ -18,13 +18,13 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline import moved
 from pipeline.config import Settings
-from pipeline.errors import LayoutError, SourceError, SpendtrackError
-from pipeline.fetch import Resolved, download_source, safe_file_name, sha256_of
-from pipeline.filetype import check_kind
-from pipeline.graph import BuildContext
-from pipeline.sources import Source, load_sources, write_atomically
+from pipeline.errors import SourceError
+from pipeline.sources import govuk
+from pipeline.sources.download import safe_file_name, sha256_of
+from pipeline.sources.fetch import Probe, Resolved, download_source
+from pipeline.sources.filetype import check_kind
+from pipeline.sources.registry import Source, load_sources, write_atomically
 
 
 @dataclass(frozen=True)
@@ -45,71 +45,11 @@ class PinReport:
         return (self.new_sha256, self.new_bytes) != (self.source.sha256, self.source.bytes)
 
 
-class _NotRead(Exception):
-    """A table asked for some other source: it does not read the one being pinned."""
+def pin(source_id: str, settings: Settings, probe: Probe, *, write: bool = False) -> PinReport:
+    """Download, check and compare; record the new pin in sources.toml only if `write`.
 
-
-class _ProbeContext(BuildContext):
-    """A build context whose only source is the new download; it has no database."""
-
-    def __init__(self, settings: Settings, target: Resolved) -> None:
-        super().__init__(con=None, settings=settings)
-        self.target = target
-        self.asked = False
-
-    def sources(self, family: str) -> list[Resolved]:
-        if family != self.target.source.family:
-            raise _NotRead
-        self.asked = True
-        return [self.target]
-
-    def source(self, source_id: str) -> Resolved:
-        if source_id != self.target.source.id:
-            raise _NotRead
-        self.asked = True
-        return self.target
-
-    def resolve(self, src: Source) -> Resolved:
-        return self.source(src.id)
-
-
-def readers_of(target: Resolved, settings: Settings) -> list[tuple[str, int]]:
-    """Run every table builder that reads `target`'s source on its new bytes.
-
-    A builder that reads it and fails (an anchor, sheet or column not found) fails the pin,
-    with the table named; builders that read other sources or need the database are skipped.
+    `probe` runs every table reader of the source on the new bytes (`pipeline.build.probe`).
     """
-    from assets.tables import TABLES
-
-    found = []
-    for spec in TABLES:
-        if spec.build is None:
-            continue
-        ctx = _ProbeContext(settings, target)
-        try:
-            rows = len(spec.build(ctx))
-        except _NotRead:
-            continue
-        except SpendtrackError as exc:
-            if not ctx.asked:
-                continue
-            kind = LayoutError if isinstance(exc, LayoutError) else SourceError
-            raise kind(
-                f"{target.source.id}: the current bytes do not fit the layout that "
-                f"{spec.name} reads ({exc.one_line()}); sources.toml is unchanged",
-                file=target.source.file_name,
-            ) from exc
-        except Exception:  # a builder that needs the database: it reads no file
-            if ctx.asked:
-                raise
-            continue
-        if ctx.asked:
-            found.append((spec.name, rows))
-    return found
-
-
-def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport:
-    """Download, check and compare; record the new pin in sources.toml only if `write`."""
     registry = settings.sources_path
     known = load_sources(registry, enabled_only=False)
     source = next((s for s in known if s.id == source_id), None)
@@ -125,7 +65,7 @@ def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport
         )
     if found:
         why = f"{source.id} has no download address (upstream: {source.upstream})"
-        source = replace(source, url=moved.attachment_address(source, why))
+        source = replace(source, url=govuk.attachment_address(source, why))
     with tempfile.TemporaryDirectory(prefix="spendtrack-pin-") as tmp:
         dest = Path(tmp) / safe_file_name(source.file_name)
         fetched = download_source(source, dest)
@@ -139,7 +79,7 @@ def pin(source_id: str, settings: Settings, *, write: bool = False) -> PinReport
             new_sha256=sha256_of(dest),
             new_bytes=dest.stat().st_size,
         )
-        readers = readers_of(Resolved(source, dest, "pin", fetched.address), settings)
+        readers = probe(Resolved(source, dest, "pin", fetched.address))
         report = replace(report, readers=readers)
         if write and (report.changed or report.moved):
             archive_new_bytes(settings, source, dest, report)

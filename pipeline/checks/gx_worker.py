@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from pipeline.errors import ValidationError
-from pipeline.graph import CheckResult
+from pipeline.model import CheckResult
 
 ENV_SWITCH = "SPENDTRACK_GX_PROCESS"
 
@@ -48,12 +48,12 @@ class ValidationWorker:
     """The client end: submit a suite on a frame, collect its results by ticket."""
 
     def __init__(self) -> None:
-        # A fresh interpreter (`python -m pipeline.gx_worker`), not multiprocessing: its
+        # A fresh interpreter (`python -m pipeline.checks.gx_worker`), not multiprocessing: its
         # spawn re-runs the caller's main script, and a fork would copy DuckDB's threads.
         to_worker, from_main = os.pipe()
         to_main, from_worker = os.pipe()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.gx_worker", str(to_worker), str(from_worker)],
+            [sys.executable, "-m", "pipeline.checks.gx_worker", str(to_worker), str(from_worker)],
             pass_fds=(to_worker, from_worker),
             stdin=subprocess.DEVNULL,
         )
@@ -222,7 +222,7 @@ def read_frame(path: Path):
     """
     import pyarrow as pa
 
-    from pipeline.validation import as_frame
+    from pipeline.checks.expectations import as_frame
 
     with pa.OSFile(str(path)) as source:
         reader = pa.ipc.open_file(source)
@@ -256,11 +256,11 @@ def _encoded(field):
 
 def _serve(receive: Connection, send: Connection) -> None:
     """The worker's loop: import GX at once, then answer jobs in the order they come."""
-    from pipeline import validation
+    from pipeline.checks import expectations
     from pipeline.memory import give_back
 
     with contextlib.suppress(Exception):  # retried, and reported, with the first job
-        validation.import_gx()
+        expectations.import_gx()
     while True:
         try:
             message = receive.recv()
@@ -277,20 +277,20 @@ def _serve(receive: Connection, send: Connection) -> None:
                     continue
                 docs = Path(docs_dir)
                 if defer_docs:
-                    validation._deferred_docs.add(docs)
+                    expectations._deferred_docs.add(docs)
                 else:
-                    validation._deferred_docs.discard(docs)
+                    expectations._deferred_docs.discard(docs)
                 frame = read_frame(Path(frame_path))
                 Path(frame_path).unlink(missing_ok=True)
-                suite = validation.load_suite(Path(suite_path))
-                payload = validation.validator(docs).validate(suite, frame, params)
+                suite = expectations.load_suite(Path(suite_path))
+                payload = expectations.validator(docs).validate(suite, frame, params)
                 del frame
                 give_back()  # the frame's memory, before the next (the build's peak is both)
             else:  # "docs": render what was deferred for this directory
                 (docs_dir,) = job
                 docs = Path(docs_dir)
-                validation._deferred_docs.discard(docs)
-                validation.validator(docs).build_docs()
+                expectations._deferred_docs.discard(docs)
+                expectations.validator(docs).build_docs()
                 payload = []
             send.send((ticket, True, payload))
         except Exception as exc:  # noqa: BLE001 (sent back, raised in the build)

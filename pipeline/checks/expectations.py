@@ -1,13 +1,13 @@
-"""Great Expectations suites, kept as data in `expectations/suites/`, run as blocking checks.
+"""Great Expectations suites as data, and the one GX context that validates a frame.
 
-A suite file names the table it guards, optionally the SQL of the frame to validate (a
-projection or join of that table, so a rule can use a stated tolerance), and its
-expectations in GX's own JSON form. `{"$PARAMETER": name}` values are filled at run time
-(for instance the enabled source ids from `sources.toml`).
+A suite file in `expectations/suites/` names the table it guards, optionally the SQL of the
+frame to validate (a projection or join of that table, so a rule can use a stated
+tolerance), and its expectations in GX's own JSON form. `{"$PARAMETER": name}` values are
+filled at run time (`pipeline.checks.suites.parameters`).
 
 GX (GX Core 1.x, ephemeral context) is imported only when a suite runs: it costs seconds to
-import and the CLI's other commands never need it. HTML data docs of the latest run, pass or
-fail, are written to `<lake>/reports/validation/`.
+import and the CLI's other commands never need it. This module runs in whichever process
+validates: the validation process (`pipeline.checks.gx_worker`) or, without it, the build's.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -26,8 +25,8 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.config import EXPECTATIONS_DIR
-from pipeline.graph import BuildContext, CheckResult, TableCheck
-from pipeline.sources import load_sources
+from pipeline.memory import give_back
+from pipeline.model import CheckResult
 
 SUITES_DIR = EXPECTATIONS_DIR / "suites"
 
@@ -59,20 +58,6 @@ def suites_by_table() -> dict[str, tuple[Suite, ...]]:
         suite = load_suite(path)
         out.setdefault(suite.table, []).append(suite)
     return {k: tuple(v) for k, v in out.items()}
-
-
-def parameters(ctx: BuildContext) -> dict[str, object]:
-    """Run-time values the suites refer to with {"$PARAMETER": name}."""
-    sources = load_sources(ctx.settings.sources_path)
-    mhclg = [s for s in sources if s.family == "mhclg_revenue"]
-    from pipeline.layouts import vocabulary
-
-    return {
-        "known_markers": sorted(vocabulary().markers),
-        "mhclg_source_ids": sorted(s.id for s in mhclg),
-        "mhclg_years": sorted({s.financial_year for s in mhclg}),
-        "mhclg_bases": sorted({s.basis for s in mhclg}),
-    }
 
 
 def import_gx():
@@ -374,22 +359,7 @@ class Validator:
         return out
 
 
-@contextmanager
-def data_docs_once(docs_dir: Path) -> Iterator[None]:
-    """Within the block, render data docs once at the end (pass or fail) instead of per suite."""
-    _deferred_docs.add(docs_dir)
-    try:
-        yield
-    finally:
-        _deferred_docs.discard(docs_dir)
-        if _validator and _validator[0].docs_dir == docs_dir:
-            _validator[0].build_docs()
-        from pipeline import gx_worker
-
-        gx_worker.render_docs_later(docs_dir)  # pipeline.refresh waits for them
-
-
-_deferred_docs: set[Path] = set()
+_deferred_docs: set[Path] = set()  # docs dirs rendered once, at the end
 
 
 def describe_condition(condition: object) -> str:
@@ -429,30 +399,7 @@ def validation_frame(con, sql: str):
 def as_frame(table):
     """An Arrow table as the pandas frame GX validates, text columns as categoricals; the
     Arrow copy (a few hundred MB for the raw cells) is handed back before GX runs."""
-    from pipeline.memory import give_back
-
     frame = table.to_pandas(strings_to_categorical=True)
     del table
     give_back()
     return frame
-
-
-def gx_check(suite: Suite) -> TableCheck:
-    def run(ctx: BuildContext) -> list[CheckResult]:
-        frame = validation_frame(ctx.con, suite.frame_sql)
-        docs = ctx.settings.reports_dir / "validation"
-        return validator(docs).validate(suite, frame, parameters(ctx))
-
-    def submit(ctx: BuildContext):
-        from pipeline import gx_worker
-
-        docs = ctx.settings.reports_dir / "validation"
-        return gx_worker.submit(ctx.con, suite, parameters(ctx), docs, docs in _deferred_docs)
-
-    return TableCheck(
-        "gx_" + re.sub(r"\W+", "_", suite.path.stem),
-        run,
-        f"Great Expectations suite {suite.name} ({len(suite.expectations)} expectations, "
-        f"expectations/suites/{suite.path.name})",
-        submit=submit,
-    )

@@ -17,19 +17,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.build.graph import declared_sources, downstream, materialize_table, topological
+from pipeline.checks.keys import checks_for
 from pipeline.config import SQL_DIR, Settings
 from pipeline.errors import ValidationError
-from pipeline.graph import (
-    SCHEMAS,
-    BuildContext,
-    CheckResult,
-    TableSpec,
-    checks_for,
-    declared_sources,
-    downstream,
-    materialize_table,
-    topological,
-)
+from pipeline.model import SCHEMAS, BuildContext, CheckResult, TableSpec
 
 DICTIONARY_CSV = SQL_DIR / "dictionary.csv"
 
@@ -153,7 +145,7 @@ def verify_sources(ctx: BuildContext, specs: list[TableSpec]) -> None:
     naming the file, instead of after every table built before its reader (and their
     checks). What each table reads is still recorded as it reads it (`BuildContext.reads`).
     """
-    from pipeline.sources import load_sources
+    from pipeline.sources.registry import load_sources
 
     registry = load_sources(ctx.settings.sources_path)
     wanted = {sid for spec in specs for sid in declared_sources(spec, registry)}
@@ -191,9 +183,10 @@ def build_database(
     With `only`, `path` is a copy of the published database and just those tables are
     rebuilt (and checked); the others stay as they were published.
     """
-    from pipeline import gx_worker
-    from pipeline.storage import connect_build
-    from pipeline.validation import data_docs_once, preload, suites_by_table
+    from pipeline.build.storage import connect_build
+    from pipeline.checks import gx_worker
+    from pipeline.checks.expectations import preload, suites_by_table
+    from pipeline.checks.suites import data_docs_once
 
     con = connect_build(path)
     ctx = BuildContext(con=con, settings=settings, progress=progress)

@@ -1,22 +1,49 @@
-"""Follow a gov.uk attachment that moved: ask the Content API for the source's landing page.
+"""The GOV.UK Content API: read a page's attachments, and follow an attachment that moved.
 
 gov.uk moves attachments (old `/government/uploads/...` paths now live under
 `assets.publishing.service.gov.uk/media/...`); the landing page keeps listing them. When the
 pinned address answers 404 or 410, the attachment with exactly the source's file name on that
 page is the file's current address. The bytes must still match the pinned sha256: a moved
-address is never a reason to accept different bytes. Documents are read by
-`pipeline.discover`, with the fetcher's allow-list, timeouts, retries and size cap.
+address is never a reason to accept different bytes. Documents are read with the
+downloader's allow-list, timeouts, retries and size cap (`pipeline.sources.download`);
+`pipeline.sources.discover` lists new releases through the same client.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import json
+import tempfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import SourceError
-from pipeline.sources import Source
+from pipeline.sources.download import download
+from pipeline.sources.registry import Source
 
 GONE = (404, 410)
 GOVUK_PAGE_HOSTS = ("www.gov.uk", "gov.uk")
+MAX_JSON_BYTES = 5 * 1024 * 1024
+
+
+def fetch_json(url: str) -> dict:
+    """GET a Content API document with the fetcher's safety rules; a clear error otherwise."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = Path(tmp) / "content.json"
+        download(url, dest, max_bytes=MAX_JSON_BYTES)
+        try:
+            return json.loads(dest.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError(f"not a Content API JSON document ({exc})", file=url) from exc
+
+
+def file_name_of(attachment: dict) -> str:
+    name = attachment.get("filename") or PurePosixPath(urlsplit(attachment["url"]).path).name
+    return unquote(name)
+
+
+def attachments_of(document: dict) -> list[dict]:
+    details = document.get("details") or {}
+    return [a for a in details.get("attachments") or [] if isinstance(a, dict) and a.get("url")]
 
 
 def content_api_address(landing_page: str) -> str | None:
@@ -37,8 +64,6 @@ def current_address(source: Source, gone: SourceError) -> str:
 
 def attachment_address(source: Source, why: str) -> str:
     """The landing page's attachment named exactly `source.file_name`; `why` starts any error."""
-    from pipeline import discover
-
     api = content_api_address(source.landing_page)
     if api is None:
         raise SourceError(
@@ -47,14 +72,14 @@ def attachment_address(source: Source, why: str) -> str:
             file=source.file_name,
         )
     try:
-        document = discover.fetch_json(api)
+        document = fetch_json(api)
     except SourceError as exc:
         raise SourceError(
             f"{why}; its landing page could not be read from the Content API: {exc.one_line()}",
             file=source.file_name,
         ) from exc
-    attachments = discover.attachments_of(document)
-    names = [discover.file_name_of(a) for a in attachments]
+    attachments = attachments_of(document)
+    names = [file_name_of(a) for a in attachments]
     for attachment, name in zip(attachments, names, strict=True):
         if name == source.file_name:
             return attachment["url"]

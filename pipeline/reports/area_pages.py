@@ -126,7 +126,7 @@ def _runs(years: list[str]) -> list[str]:
 
 
 def spend_caveats(area: Area, years: list[str]):
-    from pipeline.area_charts import Caveats
+    from pipeline.reports.area_charts import Caveats
 
     _, rows = area.charts["spend"]
     cav = Caveats(years=years, reorganisations=_reorganisations(area.members))
@@ -189,7 +189,7 @@ def spend_caveats(area: Area, years: list[str]):
 
 
 def per_head_caveats(area: Area, years: list[str]):
-    from pipeline.area_charts import Caveats
+    from pipeline.reports.area_charts import Caveats
 
     _, rows = area.charts["per_head"]
     cav = Caveats(years=years, reorganisations=_reorganisations(area.members))
@@ -242,7 +242,7 @@ _CHARTS: dict[tuple, tuple] = {}  # per process: the reused figures (see AreaCha
 
 def write_area(args: tuple) -> Path:
     """Worker: one area's page, its two charts and their CSV and SQL files; returns the page."""
-    from pipeline.area_charts import CLASS_NAMES
+    from pipeline.reports.area_charts import CLASS_NAMES
 
     area, years, price_base, out = args
     folder = out / area.code
@@ -258,7 +258,7 @@ def write_area(args: tuple) -> Path:
 
 def draw_area(area: Area, years: list[str], price_base: str) -> tuple[str, str]:
     """The spend and per-head charts of one area, as SVG text."""
-    from pipeline.area_charts import CLASS_NAMES, PerHeadChart, SpendChart
+    from pipeline.reports.area_charts import CLASS_NAMES, PerHeadChart, SpendChart
 
     key = (tuple(years), price_base)
     if key not in _CHARTS:
@@ -446,7 +446,7 @@ def _lede_kind(area: Area, code: str) -> str:
 def _class_history(area: Area) -> str:
     """The area's kind of council, over time where it changed: 'county council to 2020-21,
     then unitary authorities from 2021-22' (from its members' printed classes and years)."""
-    from pipeline.area_charts import CLASS_NAME, CLASS_NAMES
+    from pipeline.reports.area_charts import CLASS_NAME, CLASS_NAMES
 
     spans: dict[str, list[str]] = {}  # class -> [first year, last year, how many]
     for m in area.members:
@@ -563,7 +563,7 @@ table.querySelectorAll('th.sort').forEach((th, i) => {
 
 
 def index_page(areas: list[Area], others: list[tuple[str, str]]) -> str:
-    from pipeline.area_charts import CLASS_NAME
+    from pipeline.reports.area_charts import CLASS_NAME
 
     def num(value: float | None, text: str) -> str:
         v = "" if value is None else f"{value:.6g}"
@@ -635,7 +635,7 @@ def _write(path: Path, text: str) -> None:
 
 def write_area_pages(con, reports_dir: Path, workers: int | None = None) -> list[Path]:
     """Write the index and every council area's page; return the pages' paths (index first)."""
-    from pipeline.area_charts import treatment_chart
+    from pipeline.reports.area_charts import treatment_chart
 
     out = reports_dir / "areas"
     areas = load_areas(con)

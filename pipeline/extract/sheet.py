@@ -1,257 +1,34 @@
 """Header-anchored extraction of an MHCLG revenue sheet into long format, every cell kept.
 
-The header row is found by its anchor cell (`E-code`); every other fact (where the service
-labels, sections, form line numbers and asset ids sit; which measure the sheet holds) comes
-from the sheet's row in `pipeline/layouts/mhclg_sheets.csv`, as offsets from that anchor.
-A layout that does not hold (no anchor, an unknown measure, a number without a header,
-unexpected text in a numeric cell, a duplicated authority) is a LayoutError naming the cell.
+Given the header and columns (`pipeline.extract.columns`), each row is an authority, the
+ENGLAND row or a class subtotal, and every value cell becomes one row of the long table.
+A layout that does not hold (unexpected text in a numeric cell, a duplicated authority, a
+figure under no label) is a LayoutError naming the cell.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from pipeline.errors import LayoutError
-from pipeline.layouts import SheetLayout, Vocabulary, label_key, normalise
-from pipeline.workbook import Grid
-
-ANCHOR = "e-code"
-ANCHOR_SEARCH_ROWS = 40
-ECODE = re.compile(r"^E\d{4}$")
-ENGLAND_CODES = {"eng"}
-
-_TYPE_OF = np.frompyfunc(type, 1, 1)  # a C loop over the cells, far faster than a genexpr
-
-
-def cell_ref(row: int, col: int) -> str:
-    """0-based (row, col) to an A1 reference."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-@dataclass(frozen=True)
-class ValueColumn:
-    index: int
-    printed_label: str
-    measure_label: str
-    measure: str
-    section: str
-    form_line: int | None
-    asset_id: str
-    label_key: str = ""  # the crosswalk key (a label cut by a copy resolved to its full form)
-    name: str = ""  # the column's variable name, where the file has one (a Stata copy)
-
-
-def find_header_row(grid: Grid, *, file: str, sheet: str) -> int:
-    """The first row holding the anchor; a later one heads a second table (RO3 class rows)."""
-    for i, row in enumerate(grid[:ANCHOR_SEARCH_ROWS]):
-        # `c and`: blank cells are most of a wide sheet's first rows (16,384 columns in RA
-        # 2020-21), and normalising each costs half a second over the files
-        if any(c and isinstance(c, str) and normalise(c) == ANCHOR for c in row):
-            return i
-    raise LayoutError(
-        f"header anchor 'E-code' not found in the first {ANCHOR_SEARCH_ROWS} rows "
-        "(empty sheet or changed layout)",
-        file=file,
-        sheet=sheet,
-    )
-
-
-def _row(grid: Grid, index: int | None) -> list[object]:
-    if index is None or index < 0 or index >= len(grid):
-        return []
-    return grid[index]
-
-
-def _filled(row: list[object], width: int, *, reset: list[bool] | None = None) -> list[str]:
-    """Forward-fill a label row across the columns it spans (a banner or a service name)."""
-    out, current = [], ""
-    for j in range(width):
-        value = _text(row[j]) if j < len(row) else ""
-        if reset is not None and reset[j]:
-            current = ""
-        if value:
-            current = value
-        out.append(current)
-    return out
-
-
-def _split_combined(label: str, vocab: Vocabulary) -> tuple[str, str] | None:
-    """'<service> - <measure>' -> (service, measure label), matching the longest known measure."""
-    norm = normalise(label)
-    best = None
-    for measure_label in vocab.measures:
-        suffix = " - " + measure_label
-        if norm.endswith(suffix) and (best is None or len(measure_label) > len(best)):
-            best = measure_label
-    if best is None:
-        return None
-    cut = label.rstrip()
-    # cut the printed label at the same place the normalised form was cut
-    service = " ".join(cut.split())[: len(norm) - len(best) - 3]
-    return service, best
-
-
-def classify_columns(
-    grid: Grid, hdr: int, layout: SheetLayout, vocab: Vocabulary, *, file: str
-) -> tuple[dict[str, int], list[ValueColumn], list[int]]:
-    """Split the header into identity columns, value columns and unlabelled spacer columns."""
-    header = grid[hdr]
-    width = max((j + 1 for j, c in enumerate(header) if _text(c)), default=0)
-    roles: dict[str, int] = {}
-    spacers: list[int] = []
-    blank = [not _text(header[j]) if j < len(header) else True for j in range(width)]
-    off = layout
-    labels = (
-        _filled(_row(grid, hdr + off.label_row_offset), width, reset=blank)
-        if off.label_row_offset is not None and layout.label_style == "spanning"
-        else None
-    )
-    sections = (
-        _filled(_row(grid, hdr + off.section_row_offset), width)
-        if off.section_row_offset is not None
-        else [""] * width
-    )
-    lines = _row(grid, hdr + off.line_row_offset) if off.line_row_offset is not None else []
-    assets = _row(grid, hdr + off.asset_row_offset) if off.asset_row_offset is not None else []
-    names = _row(grid, hdr + off.name_row_offset) if off.name_row_offset is not None else []
-    columns: list[ValueColumn] = []
-    seen_value_column = False
-    for j in range(width):
-        printed = _text(header[j])
-        if not printed:
-            spacers.append(j)
-            continue
-        role = vocab.column_roles.get(normalise(printed))
-        if role is not None and not seen_value_column:
-            if role != "annotation":
-                if role in roles:
-                    raise LayoutError(
-                        f"identity column {printed!r} appears twice",
-                        file=file,
-                        sheet=layout.sheet,
-                        cell=cell_ref(hdr, j),
-                    )
-                roles[role] = j
-            continue
-        seen_value_column = True
-        if layout.label_style == "single":
-            service, measure_label, measure = printed, layout.measure_title, layout.measure
-        elif layout.label_style == "spanning":
-            service = labels[j] if labels else ""
-            measure_label = printed
-            measure = vocab.measures.get(normalise(printed), "")
-            if not service:
-                raise LayoutError(
-                    f"no service label above measure column {printed!r} "
-                    f"(expected on row {hdr + off.label_row_offset + 1})",
-                    file=file,
-                    sheet=layout.sheet,
-                    cell=cell_ref(hdr, j),
-                )
-        else:
-            split = _split_combined(printed, vocab)
-            service, measure_label = split if split else (printed, "")
-            measure = vocab.measures.get(measure_label, "")
-        if not measure:
-            raise LayoutError(
-                f"unknown measure in column label {printed!r}; expected one listed in "
-                "pipeline/layouts/measures.csv",
-                file=file,
-                sheet=layout.sheet,
-                cell=cell_ref(hdr, j),
-            )
-        line_text = _text(lines[j]) if j < len(lines) else ""
-        columns.append(
-            ValueColumn(
-                index=j,
-                printed_label=service,
-                measure_label=measure_label,
-                measure=measure,
-                section=sections[j].strip("* ").strip() if sections[j] else "",
-                form_line=int(line_text) if line_text.isdigit() else None,
-                asset_id=_text(assets[j]) if j < len(assets) else "",
-                # the label as held, untrimmed: its length tells whether a copy cut it
-                label_key=_label_key(
-                    header[j] if layout.label_style == "single" else service,
-                    layout,
-                    file=file,
-                    cell=cell_ref(hdr, j),
-                ),
-                name=_text(names[j]) if j < len(names) else "",
-            )
-        )
-    if "ecode" not in roles or "la_name" not in roles:
-        raise LayoutError(
-            "identity columns 'E-code' and 'Local authority' not both found",
-            file=file,
-            sheet=layout.sheet,
-            cell=cell_ref(hdr, 0),
-        )
-    if not columns:
-        raise LayoutError(
-            "no value columns right of the identity columns",
-            file=file,
-            sheet=layout.sheet,
-            cell=cell_ref(hdr, 0),
-        )
-    return roles, columns, spacers
-
-
-def _label_key(printed: str, layout: SheetLayout, *, file: str, cell: str) -> str:
-    from pipeline.errors import CrosswalkError
-
-    try:
-        return label_key(printed, layout.label_limit)
-    except CrosswalkError as exc:
-        raise CrosswalkError(
-            exc.message, file=file, sheet=layout.sheet or None, cell=cell
-        ) from None
-
-
-def imputed_column(
-    grid: Grid, hdr: int, roles: dict[str, int], layout: SheetLayout, *, file: str
-) -> int | None:
-    """The column that marks imputed authorities: by its header label, or "+N" from E-code."""
-    spec = layout.imputed_column
-    if not spec:
-        return None
-    if spec.startswith("+"):
-        return roles["ecode"] + int(spec[1:])
-    for j, value in enumerate(grid[hdr]):
-        if isinstance(value, str) and normalise(value) == normalise(spec):
-            return j
-    raise LayoutError(
-        f"column {spec!r} (the imputed-figures flag in pipeline/layouts/mhclg_sheets.csv) "
-        "not found on the header row",
-        file=file,
-        sheet=layout.sheet or None,
-        cell=cell_ref(hdr, 0),
-    )
-
-
-def _has_number(row: list[object], cols: list[int]) -> bool:
-    return any(
-        isinstance(row[j], int | float) and not isinstance(row[j], bool)
-        for j in cols
-        if j < len(row)
-    )
+from pipeline.extract.columns import (
+    ANCHOR,
+    ECODE,
+    ENGLAND_CODES,
+    TYPE_OF,
+    ValueColumn,
+    cell_ref,
+    cell_text,
+    classify_columns,
+    find_header_row,
+    has_number,
+    imputed_column,
+)
+from pipeline.extract.layouts import SheetLayout, Vocabulary, normalise
+from pipeline.extract.workbook import Grid
 
 
 def classify_rows(
@@ -270,8 +47,8 @@ def classify_rows(
     england_at: int | None = None
     for i in range(hdr + 1, len(grid)):
         row = grid[i]
-        code = _text(row[e_col]) if e_col < len(row) else ""
-        name = _text(row[n_col]) if n_col < len(row) else ""
+        code = cell_text(row[e_col]) if e_col < len(row) else ""
+        name = cell_text(row[n_col]) if n_col < len(row) else ""
         is_england = normalise(name) == "england" or normalise(code) in ENGLAND_CODES
         if england_at is None:
             if is_england:
@@ -288,7 +65,7 @@ def classify_rows(
                     )
                 seen[code] = i
                 out.append((i, "authority"))
-            elif _has_number(row, value_cols):
+            elif has_number(row, value_cols):
                 raise LayoutError(
                     f"row {i + 1} holds figures but no E-code (found {code!r}, {name!r})",
                     file=file,
@@ -302,7 +79,7 @@ def classify_rows(
                 sheet=layout.sheet,
                 cell=cell_ref(i, n_col),
             )
-        elif name and normalise(code) != ANCHOR and _has_number(row, value_cols):
+        elif name and normalise(code) != ANCHOR and has_number(row, value_cols):
             out.append((i, "class_subtotal"))
     if not seen:
         raise LayoutError(
@@ -406,7 +183,7 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
     sheet_label = layout.sheet or None
     hdr = find_header_row(grid, file=file, sheet=sheet_label)
     if layout.measure_title:
-        top = " ".join(_text(c) for r in grid[:hdr] for c in r).casefold()
+        top = " ".join(cell_text(c) for r in grid[:hdr] for c in r).casefold()
         if layout.measure_title.casefold() not in top:
             raise LayoutError(
                 f"expected the title rows to mention {layout.measure_title!r}; "
@@ -426,12 +203,12 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
         padded = row[: value_idx[-1] + 1] + [""] * max(0, value_idx[-1] + 1 - len(row))
         block[r, :] = [padded[j] for j in value_idx]
     flat = block.ravel()
-    kinds = _TYPE_OF(flat)
+    kinds = TYPE_OF(flat)
     is_number = np.equal(kinds, float) | np.equal(kinds, int)  # bool is neither: not a figure
     not_number = ~is_number
     values = np.zeros(flat.size)
     values[is_number] = flat[is_number].astype(float)
-    marker_text = [_text(v) for v in flat[not_number]]
+    marker_text = [cell_text(v) for v in flat[not_number]]
     known = vocab.markers
     for k, text in zip(np.flatnonzero(not_number), marker_text, strict=True):
         if text not in known:
@@ -450,7 +227,9 @@ def extract_sheet(grid: Grid, layout: SheetLayout, vocab: Vocabulary, *, file: s
 
     def ident(role: str) -> list[str]:
         j = roles.get(role)
-        return [_text(grid[i][j]) if j is not None and j < len(grid[i]) else "" for i, _ in rows]
+        return [
+            cell_text(grid[i][j]) if j is not None and j < len(grid[i]) else "" for i, _ in rows
+        ]
 
     # Whether the file marks an authority's figures as imputed: NULL where it says nothing.
     flag_col = imputed_column(grid, hdr, roles, layout, file=file)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline import fingerprint
+from pipeline.build import fingerprint
+from pipeline.build.graph import downstream, topological, upstream
 from pipeline.config import Settings
 from pipeline.errors import SpendtrackError
-from pipeline.graph import TableSpec, downstream, topological, upstream
+from pipeline.model import TableSpec
 
 
 class PlanError(SpendtrackError):

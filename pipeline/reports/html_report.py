@@ -109,7 +109,7 @@ def _headline(con) -> dict[str, object]:
 
 def write_html_report(con, reports_dir: Path) -> Path:
     """Write the charts and `index.html`; return the page's path."""
-    from pipeline.charts import CHARTS
+    from pipeline.reports.charts import CHARTS
 
     reports_dir.mkdir(parents=True, exist_ok=True)
     for name, draw in CHARTS.items():
