@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assets import (
+    alcohol_treatment,
     areas,
     deflators,
     drug_deaths,
@@ -225,6 +226,29 @@ TABLES: tuple[TableSpec, ...] = (
             ),
             TableCheck("england_is_sum_of_areas", drug_deaths.england_is_sum_of_areas),
         ),
+    ),
+    # Outcomes beside spend: adults in alcohol treatment per stable area (UK SDG 3.5.1).
+    TableSpec(
+        name="raw.ons__sdg_alcohol_treatment",
+        description="UK SDG indicator 3.5.1 as published: adults in alcohol treatment, "
+        "dependent drinkers (estimate) and met need per council and year, 2010-11 to 2018-19, "
+        "with the council codes each row stands for (GeoCode, or the printed name's).",
+        build=lambda ctx: alcohol_treatment.alcohol_treatment(
+            ctx.source(alcohol_treatment.SOURCE_ID)
+        ),
+        sources=(alcohol_treatment.SOURCE_ID,),
+        primary_key=("row_number",),
+    ),
+    TableSpec(
+        name="out.area_alcohol_treatment",
+        description="Adults in alcohol treatment, dependent drinkers and met need per stable "
+        "area and year (a union adds counts and recomputes met need), with adult alcohol spend "
+        "per adult in alcohol treatment where both exist.",
+        deps=("raw.ons__sdg_alcohol_treatment", "reference.stable_areas", "out.area_spend_trends"),
+        build=alcohol_treatment.area_alcohol_treatment,
+        sources=(alcohol_treatment.SOURCE_ID,),
+        primary_key=("area_code", "financial_year"),
+        checks=(TableCheck("every_council_area_present", alcohol_treatment.every_area_matched),),
     ),
     TableSpec(
         name="reference.suspect_value_rules",
