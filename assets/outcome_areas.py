@@ -12,15 +12,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from assets.areas import merged_areas
+from pipeline.england_map import stable_area_lookup
 from pipeline.errors import LayoutError
 from pipeline.layouts import read_table
 
 ENGLAND = "E92000001"
 GSS_ENTITIES = "gss_entities.csv"
-# rules of reference.stable_areas under which a code is the council itself (not a district
-# whose money is in its county's place)
-COUNCIL_RULES = ("unchanged", "merged", "code_change")
 
 
 @cache
@@ -52,21 +49,6 @@ def council_areas(con) -> dict[str, str]:
 
 
 def area_of_codes(con) -> dict[str, str]:
-    """Council ONS code (any code a council has had since 2013) -> its stable area code.
-
-    From reference.stable_areas (councils in their own right), then the merges and the
-    same-area code changes for a code no spending file printed (a successor's new code, say).
-    """
-    areas = dict(
-        con.execute(
-            "SELECT DISTINCT ons_code, area_code FROM reference.stable_areas "
-            f"WHERE area_kind = 'council' AND rule IN {COUNCIL_RULES} AND ons_code IS NOT NULL"
-        ).fetchall()
-    )
-    for code, (area_code, _name) in merged_areas().items():
-        areas.setdefault(code, area_code)
-    for reorg in read_table("reorganisations.csv"):
-        successor = reorg["successor_ons_codes"]
-        if reorg["same_area"] == "true" and successor in areas:
-            areas.setdefault(reorg["ons_code"], areas[successor])
-    return areas
+    """Council ONS code (any code a council has had since 2013) -> its stable area code: the
+    lookup the map uses too (reference.stable_areas, then the merges and same-area changes)."""
+    return stable_area_lookup(con)
