@@ -165,13 +165,14 @@ def _path(rings: list[Ring], top: int, left: int) -> str:
 
 
 def breaks(values: Sequence[float], classes: int) -> list[float]:
-    """Quantile class limits (classes - 1 of them) of the values with a figure."""
+    """Quantile class limits (at most classes - 1, no two equal) of the values with a figure."""
     ordered = sorted(values)
     if not ordered:
         return []
-    return [
-        ordered[min(len(ordered) - 1, (len(ordered) * k) // classes)] for k in range(1, classes)
-    ]
+    n = len(ordered)
+    limits = {ordered[min(n - 1, (n * k) // classes)] for k in range(1, classes)}
+    # a limit at the lowest value would make an empty first class
+    return sorted(limits - {ordered[0]})
 
 
 def england_map_svg(
@@ -231,7 +232,8 @@ def england_map_svg(
             path = f'<a href="{html.escape(link(area), quote=True)}">{path}</a>'
         parts.append(path)
     parts.append("</g>")
-    parts.append(_key(limits, palette, fmt, key_label, x=width + key_w * 0.08, size=height / 28))
+    classes = palette[: len(limits) + 1] if figures else ()
+    parts.append(_key(limits, classes, fmt, key_label, x=width + key_w * 0.08, size=height / 28))
     parts.append("</svg>")
     return "\n".join(parts)
 
