@@ -118,6 +118,11 @@ def stable_area_lookup(con) -> dict[str, str]:
             f"WHERE area_kind = 'council' AND rule IN {COUNCIL_RULES} AND ons_code IS NOT NULL"
         ).fetchall()
     )
+    # a council area is its own code's area, even where only its districts printed figures
+    for (area,) in con.execute(
+        "SELECT DISTINCT area_code FROM reference.stable_areas WHERE area_kind = 'council'"
+    ).fetchall():
+        areas.setdefault(area, area)
     for row in read_table("stable_area_merges.csv"):
         for code in row["member_ons_codes"].split(";"):
             areas.setdefault(code, row["area_code"])
