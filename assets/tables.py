@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from assets import (
+    alcohol_treatment,
     areas,
     deflators,
+    drug_deaths,
     mhclg_revenue,
     moj_prisons,
     ndtms,
@@ -182,6 +184,71 @@ TABLES: tuple[TableSpec, ...] = (
                 "out.area_spend_trends", (("value_gbp_thousands", "value_real_gbp_thousands"),)
             ),
         ),
+    ),
+    # Outcomes beside spend: drug deaths per stable area (ONS, 2021 edition).
+    TableSpec(
+        name="raw.ons__drug_deaths",
+        description="ONS deaths related to drug poisoning and drug misuse by local authority, "
+        "2021 edition: every figure of Tables 1 to 8 (yearly registrations 1993 to 2021; "
+        "three-year pooled deaths, age-standardised rates and 95% limits), one row per cell.",
+        build=lambda ctx: drug_deaths.drug_deaths(ctx.source(drug_deaths.SOURCE_ID)),
+        sources=(drug_deaths.SOURCE_ID,),
+        primary_key=("sheet", "row_number", "column_number"),
+    ),
+    TableSpec(
+        name="out.area_drug_deaths",
+        description="Deaths related to drug poisoning and to drug misuse registered per stable "
+        "area and year, 1993 to 2021, England included; a union of councils adds its members.",
+        deps=("raw.ons__drug_deaths", "reference.stable_areas"),
+        build=drug_deaths.area_drug_deaths,
+        sources=(drug_deaths.SOURCE_ID,),
+        primary_key=("area_code", "year"),
+        checks=(
+            TableCheck(
+                "every_council_area_present",
+                drug_deaths.every_area_present("out.area_drug_deaths", "year"),
+            ),
+        ),
+    ),
+    TableSpec(
+        name="out.area_drug_death_rates",
+        description="Three-year pooled drug deaths with ONS's age-standardised rate per "
+        "100,000 and 95% limits per stable area, period, measure and sex; a union of councils "
+        "has its summed deaths and no rate, with the reason.",
+        deps=("raw.ons__drug_deaths", "reference.stable_areas", "out.area_drug_deaths"),
+        build=drug_deaths.area_drug_death_rates,
+        sources=(drug_deaths.SOURCE_ID,),
+        primary_key=("area_code", "period", "measure", "sex"),
+        checks=(
+            TableCheck(
+                "every_council_area_present",
+                drug_deaths.every_area_present("out.area_drug_death_rates", "period"),
+            ),
+            TableCheck("england_is_sum_of_areas", drug_deaths.england_is_sum_of_areas),
+        ),
+    ),
+    # Outcomes beside spend: adults in alcohol treatment per stable area (UK SDG 3.5.1).
+    TableSpec(
+        name="raw.ons__sdg_alcohol_treatment",
+        description="UK SDG indicator 3.5.1 as published: adults in alcohol treatment, "
+        "dependent drinkers (estimate) and met need per council and year, 2010-11 to 2018-19, "
+        "with the council codes each row stands for (GeoCode, or the printed name's).",
+        build=lambda ctx: alcohol_treatment.alcohol_treatment(
+            ctx.source(alcohol_treatment.SOURCE_ID)
+        ),
+        sources=(alcohol_treatment.SOURCE_ID,),
+        primary_key=("row_number",),
+    ),
+    TableSpec(
+        name="out.area_alcohol_treatment",
+        description="Adults in alcohol treatment, dependent drinkers and met need per stable "
+        "area and year (a union adds counts and recomputes met need), with adult alcohol spend "
+        "per adult in alcohol treatment where both exist.",
+        deps=("raw.ons__sdg_alcohol_treatment", "reference.stable_areas", "out.area_spend_trends"),
+        build=alcohol_treatment.area_alcohol_treatment,
+        sources=(alcohol_treatment.SOURCE_ID,),
+        primary_key=("area_code", "financial_year"),
+        checks=(TableCheck("every_council_area_present", alcohol_treatment.every_area_matched),),
     ),
     TableSpec(
         name="reference.suspect_value_rules",

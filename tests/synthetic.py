@@ -391,6 +391,9 @@ def make_mirror(root: Path, *, overrides: dict[str, dict[str, list]] | None = No
     (root / "mirror" / HMT_PATH).parent.mkdir(parents=True, exist_ok=True)
     (root / "mirror" / HMT_PATH).write_text(hmt_deflator_csv(), encoding="utf-8")
     (root / "mirror" / ONS_DEFLATOR_PATH).write_text(ons_deflator_csv(), encoding="utf-8")
+    from tests.synthetic_outcomes import write_outcomes
+
+    write_outcomes(root / "mirror")
     write_registry(root)
     return root
 
@@ -404,6 +407,8 @@ ONS_DEFLATOR_PATH = "deflators/ybgb_generated.csv"
 
 def write_registry(root: Path, urls: dict[str, str] | None = None) -> None:
     """Pin every generated file as it now is on disk; `urls` gives a year a download address."""
+    from tests.synthetic_outcomes import outcome_entries
+
     mirror = root / "mirror"
     entries = [
         registry_entry(year, mirror / "mhclg" / file_name(year), url=(urls or {}).get(year, ""))
@@ -418,6 +423,7 @@ def write_registry(root: Path, urls: dict[str, str] | None = None) -> None:
             "ons_ybgb_2025_06", "deflators", mirror / ONS_DEFLATOR_PATH, "csv", ONS_DEFLATOR_PATH
         ),
         *vendored_entries(),
+        *outcome_entries(mirror, other_entry),
     ]
     for sid, relative in REPLACED.items():
         path = mirror / relative

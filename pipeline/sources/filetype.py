@@ -15,6 +15,8 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (BIFF in an OLE2
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx and .ods
 STATA_MAGIC = b"<stata_dta>"  # Stata 13 and later (.dta formats 117-119)
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+SHAPE_MAGIC = b"\x00\x00\x27\x0a"  # ESRI shapefile geometry and index (.shp, .shx): code 9994
+DBF_VERSIONS = (b"\x03", b"\x83", b"\x8b")  # a shapefile's attribute table (dBASE III/IV)
 
 # An honest MHCLG workbook unpacks to a few tens of MB; far above that is a bomb.
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024
@@ -37,7 +39,8 @@ def describe_head(head: bytes) -> str:
 
 
 def check_kind(path: Path, kind: str, *, label: str | None = None) -> None:
-    """Raise SourceError unless `path` holds a file of `kind` (xls, xlsx, ods, csv or dta)."""
+    """Raise SourceError unless `path` holds a file of `kind` (xls, xlsx, ods, csv, dta, or a
+    shapefile part: shp, shx, dbf, prj, cpg)."""
     name = label or path.name
     with path.open("rb") as fh:
         head = fh.read(4096)
@@ -52,9 +55,15 @@ def check_kind(path: Path, kind: str, *, label: str | None = None) -> None:
     elif kind == "dta":
         if not head.startswith(STATA_MAGIC):
             raise SourceError(f"expected a Stata .dta file (Stata 13+), found {seen}", file=name)
-    elif kind == "csv":
+    elif kind in ("shp", "shx"):
+        if not head.startswith(SHAPE_MAGIC):
+            raise SourceError(f"expected an ESRI shapefile .{kind} part, found {seen}", file=name)
+    elif kind == "dbf":
+        if head[:1] not in DBF_VERSIONS or seen == "an HTML page":
+            raise SourceError(f"expected a dBASE (.dbf) table, found {seen}", file=name)
+    elif kind in ("csv", "prj", "cpg"):
         if seen == "an HTML page" or b"\x00" in head:
-            raise SourceError(f"expected a CSV text file, found {seen}", file=name)
+            raise SourceError(f"expected a {kind.upper()} text file, found {seen}", file=name)
     else:
         raise SourceError(f"unknown file kind {kind!r}", file=name)
 
