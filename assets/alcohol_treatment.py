@@ -15,9 +15,9 @@ import pandas as pd
 
 from assets.outcome_areas import ENGLAND, area_of_codes, council_areas, gss_role
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.graph import BuildContext, CheckResult
-from pipeline.layouts import normalise, read_table
+from pipeline.extract.layouts import normalise, read_table
+from pipeline.model import BuildContext, CheckResult
+from pipeline.sources.fetch import Resolved
 
 SOURCE_ID = "ons_sdg_3_5_1_2023_04"
 NAMES = "sdg_alcohol_area_names.csv"

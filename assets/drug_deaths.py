@@ -16,9 +16,9 @@ import pandas as pd
 
 from assets.outcome_areas import ENGLAND, area_of_codes, council_areas, gss_role
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.graph import BuildContext, CheckResult
-from pipeline.workbook import read_sheets, sheet_names
+from pipeline.extract.workbook import read_sheets, sheet_names
+from pipeline.model import BuildContext, CheckResult
+from pipeline.sources.fetch import Resolved
 
 SOURCE_ID = "ons_drug_deaths_la_2021"
 TITLE = re.compile(r"deaths related to drug (poisoning|misuse), (persons|males|females)\b", re.I)

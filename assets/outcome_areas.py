@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from pipeline.england_map import stable_area_lookup
 from pipeline.errors import LayoutError
-from pipeline.layouts import read_table
+from pipeline.extract.layouts import read_table
 
 ENGLAND = "E92000001"
 GSS_ENTITIES = "gss_entities.csv"
+# the reference.stable_areas rules under which a council code stands for its own area
+COUNCIL_RULES = ("unchanged", "merged", "code_change")
 
 
 @cache
@@ -49,6 +50,25 @@ def council_areas(con) -> dict[str, str]:
 
 
 def area_of_codes(con) -> dict[str, str]:
-    """Council ONS code (any code a council has had since 2013) -> its stable area code: the
-    lookup the map uses too (reference.stable_areas, then the merges and same-area changes)."""
-    return stable_area_lookup(con)
+    """Council ONS code (any code a council has had since 2013) -> stable area code, as the
+    money has it (the map uses it too): reference.stable_areas,
+    then the merges and the same-area code changes for a code no spending file printed."""
+    areas = dict(
+        con.execute(
+            "SELECT DISTINCT ons_code, area_code FROM reference.stable_areas "
+            f"WHERE area_kind = 'council' AND rule IN {COUNCIL_RULES} AND ons_code IS NOT NULL"
+        ).fetchall()
+    )
+    # a council area is its own code's area, even where only its districts printed figures
+    for (area,) in con.execute(
+        "SELECT DISTINCT area_code FROM reference.stable_areas WHERE area_kind = 'council'"
+    ).fetchall():
+        areas.setdefault(area, area)
+    for row in read_table("stable_area_merges.csv"):
+        for code in row["member_ons_codes"].split(";"):
+            areas.setdefault(code, row["area_code"])
+    for reorg in read_table("reorganisations.csv"):
+        successor = reorg["successor_ons_codes"]
+        if reorg["same_area"] == "true" and successor in areas:
+            areas.setdefault(reorg["ons_code"], areas[successor])
+    return areas

@@ -10,8 +10,8 @@ import pytest
 
 from assets import alcohol_treatment, drug_deaths
 from pipeline.errors import LayoutError
-from pipeline.fetch import Resolved
-from pipeline.sources import load_sources
+from pipeline.sources.fetch import Resolved
+from pipeline.sources.registry import load_sources
 
 SDG = next(s for s in load_sources() if s.id == alcohol_treatment.SOURCE_ID)
 HEADER = [

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import duckdb
 import pytest
 
-from pipeline import england_map as m
+from assets.outcome_areas import area_of_codes
+from pipeline.reports import england_map as m
 from tests.conftest import archived
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -100,7 +101,7 @@ def test_the_real_map_has_every_english_stable_area_once_and_is_small(mirror_lak
                 "WHERE area_kind = 'council'"
             ).fetchall()
         )
-        shapes = m.area_shapes(boundaries, m.stable_area_lookup(con), set(areas))
+        shapes = m.area_shapes(boundaries, area_of_codes(con), set(areas))
     svg = m.england_map_svg(shapes, {"E06000009": 1.0}, names=areas, link=lambda a: f"#{a}")
     ids = re.findall(r'<path id="([^"]+)"', svg)
     assert sorted(ids) == sorted(areas) and len(ids) == len(set(ids)) == len(areas)

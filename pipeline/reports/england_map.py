@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pipeline.errors import SpendtrackError
-from pipeline.layouts import read_table
 
 ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
@@ -28,7 +27,6 @@ CODE_FIELD = "CTYUA23CD"
 NO_FIGURE = "#d9d9d9"  # grey: no comparable figure
 # sequential, light to dark (ColorBrewer Blues, 5 classes)
 PALETTE = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
-COUNCIL_RULES = ("unchanged", "merged", "code_change")
 
 Point = tuple[int, int]
 Ring = list[Point]
@@ -107,30 +105,6 @@ def dissolve(rings: list[Ring]) -> list[Ring]:
             if len(ring) >= 3:
                 out.append(ring)
     return out
-
-
-def stable_area_lookup(con) -> dict[str, str]:
-    """Council ONS code -> stable area code, as the money has it: reference.stable_areas,
-    then the merges and the same-area code changes for a code no spending file printed."""
-    areas = dict(
-        con.execute(
-            "SELECT DISTINCT ons_code, area_code FROM reference.stable_areas "
-            f"WHERE area_kind = 'council' AND rule IN {COUNCIL_RULES} AND ons_code IS NOT NULL"
-        ).fetchall()
-    )
-    # a council area is its own code's area, even where only its districts printed figures
-    for (area,) in con.execute(
-        "SELECT DISTINCT area_code FROM reference.stable_areas WHERE area_kind = 'council'"
-    ).fetchall():
-        areas.setdefault(area, area)
-    for row in read_table("stable_area_merges.csv"):
-        for code in row["member_ons_codes"].split(";"):
-            areas.setdefault(code, row["area_code"])
-    for reorg in read_table("reorganisations.csv"):
-        successor = reorg["successor_ons_codes"]
-        if reorg["same_area"] == "true" and successor in areas:
-            areas.setdefault(reorg["ons_code"], areas[successor])
-    return areas
 
 
 def area_shapes(
