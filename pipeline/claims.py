@@ -48,9 +48,21 @@ class Outcome:
 
 
 def load_figures(path: Path = FIGURES_CSV) -> list[dict[str, str]]:
-    """The reference definitions."""
+    """The reference definitions. A known difference must record the value we expect to
+    compute (so a drift in ours is caught), and a figure that must reproduce cannot also be
+    declared not reproducible."""
     with path.open(newline="", encoding="utf-8") as fh:
         figures = list(csv.DictReader(fh))
+    for line, fig in enumerate(figures, start=2):
+        where = f"{path.name}, row {line} ({fig['claim_id']})"
+        if fig["known_difference"] and not fig.get("expected_value"):
+            raise SpendtrackError(
+                f"{where}: a known difference needs expected_value, the figure we compute"
+            )
+        if fig["must_reproduce"] == "true" and fig["not_reproducible_reason"]:
+            raise SpendtrackError(
+                f"{where}: must_reproduce is true but a not_reproducible_reason is given"
+            )
     return figures
 
 
@@ -131,6 +143,15 @@ def our_figure(con, fig: dict[str, str], prefix: str = "") -> tuple[float | str 
     return compute(fig["metric"], values, fig["from_year"], fig["to_year"]), ""
 
 
+def _drifted(fig: dict[str, str], computed: float | str) -> bool:
+    """Whether ours has moved from the value recorded with a known difference by more than
+    the published precision allows."""
+    expected = fig["expected_value"].replace(",", "")
+    if fig["comparison"] != "round" or isinstance(computed, str):
+        return str(computed) != expected
+    return abs(computed - float(expected)) > float(fig["tolerance"]) / 2 + EPSILON
+
+
 def compare(fig: dict[str, str], computed: float | str | None) -> Outcome:
     if fig["not_reproducible_reason"]:
         return Outcome(computed, "not_reproducible", fig["not_reproducible_reason"])
@@ -150,6 +171,13 @@ def compare(fig: dict[str, str], computed: float | str | None) -> Outcome:
     if ok:
         return Outcome(computed, "reproduced", "")
     if fig["known_difference"]:
+        if _drifted(fig, computed):
+            return Outcome(
+                computed,
+                "differs",
+                f"unexplained: ours is {_text(computed)}, no longer the {fig['expected_value']} "
+                f"recorded with the known difference ({fig['known_difference']})",
+            )
         return Outcome(computed, "differs", fig["known_difference"])
     return Outcome(computed, "differs", "unexplained: outside the published precision")
 
