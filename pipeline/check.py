@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass, replace
 
 from pipeline.check_words import (
-    BASIS_WORDS,
-    CATEGORY_WORDS,
     NEIGHBOURS,
     coverage_lines,
     definition_text,
@@ -347,7 +345,12 @@ def answer(con, q: Question, *, alternatives: bool = True, detail: bool = True) 
         return result
     published, precision = published_number(q.published)
     if q.precision is not None:
-        precision = float(q.precision)
+        try:
+            precision = float(q.precision)
+        except ValueError:
+            raise UsageError(
+                f"precision {q.precision!r} is not a number: give it as 0.1, 1 or 10"
+            ) from None
     status, difference = compare(value, published, precision)
     result = replace(
         result, published=published, precision=precision, status=status, difference=difference
@@ -434,9 +437,9 @@ def _alternatives(con, q: Question, published: float | str, precision: float) ->
     """The same years under the neighbouring definitions: the other basis, the other prices,
     the neighbouring categories. Each is computed as defined, never adjusted to fit."""
     other_prices = "cash" if q.prices == "real" else "real"
-    variants = [(f"{b} ({BASIS_WORDS[b]})", replace(q, basis=b)) for b in BASES if b != q.basis] + [
+    variants = [(f"basis {b}", replace(q, basis=b)) for b in BASES if b != q.basis] + [
         (
-            "cash" if other_prices == "cash" else f"{DEFAULT_BASE_YEAR} prices",
+            "cash" if other_prices == "cash" else f"real terms, {DEFAULT_BASE_YEAR} prices",
             replace(q, prices=other_prices, base_year=None),
         )
     ]
@@ -445,11 +448,11 @@ def _alternatives(con, q: Question, published: float | str, precision: float) ->
     for category in NEIGHBOURS[q.category]:
         if q.area is not None and category == ADULT_TREATMENT:
             continue
-        variants.append((f"{category} ({CATEGORY_WORDS[category]})", replace(q, category=category)))
+        variants.append((f"category {category}", replace(q, category=category)))
     out = []
     for label, variant in variants:
         try:
-            other = answer(con, variant, alternatives=False)
+            other = answer(con, variant, alternatives=False, detail=False)
         except UsageError as exc:
             out.append(Alternative(label, None, "", None, False, exc.message))
             continue

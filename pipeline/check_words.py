@@ -215,13 +215,16 @@ def coverage_lines(con, q, area_code: str | None, years: list[str], moved: str) 
     for fy, n, names in imputed:
         lines.append(f"{fy}: {n} imputed figure(s) inside the sum ({names})")
     suspects = con.execute(
-        "SELECT financial_year, count(*), string_agg(la_name || ' ' || canonical_line || ' (' "
-        f"|| rule || ')', ', ' ORDER BY la_name) FROM out.suspect_values WHERE {filt} AND "
-        f"{where} GROUP BY 1 ORDER BY 1",
+        "SELECT financial_year, count(DISTINCT (ecode, canonical_line)), "
+        "string_agg(DISTINCT la_name, ', ' ORDER BY la_name) FROM out.suspect_values "
+        f"WHERE {filt} AND {where} GROUP BY 1 ORDER BY 1",
         params,
     ).fetchall()
     for fy, n, names in suspects:
-        lines.append(f"{fy}: {n} suspect figure(s) inside the sum, kept as published: {names}")
+        lines.append(
+            f"{fy}: {n} suspect figure(s) inside the sum, kept as published (out.suspect_values):"
+            f" {names}"
+        )
     if q.per_head and area_code is not None:
         lines.append("population: the area's upper-tier councils on April 2023 boundaries")
     return lines

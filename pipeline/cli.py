@@ -1,4 +1,4 @@
-"""The `spendtrack` command: refresh, reproduce, query, describe, sources.
+"""The `spendtrack` command: refresh, reproduce, query, check, describe, sources.
 
 Heavy libraries (duckdb, pandas, dagster, great_expectations) are imported inside the command
 that needs them, so `spendtrack --help` and a no-op refresh start fast.
@@ -427,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", help="SQL text, or the path of a .sql file (see sql/examples/)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_query)
+
+    from pipeline.check_output import add_check_parser
+
+    add_check_parser(sub)
 
     p = sub.add_parser("describe", help="the data dictionary: tables, or one table's columns")
     p.add_argument("table", nargs="?")
