@@ -55,6 +55,13 @@ def number(value: float | str | None) -> str:
     return f"{value:,.2f}"
 
 
+def _given(published: float | str | None) -> str:
+    """A published figure as it was given (-105, 569.1, 2013-14)."""
+    if published is None or isinstance(published, str):
+        return published or ""
+    return f"{published:,g}"
+
+
 def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, 86, break_on_hyphens=False, break_long_words=False)
 
@@ -66,7 +73,7 @@ def _signed(value: float | None) -> str:
 def status_line(a: Answer) -> str:
     if not a.status:
         return ""
-    published = a.published if isinstance(a.published, str) else f"{a.published:,g}"
+    published = _given(a.published)
     at = f" to the nearest {a.precision:g}" if a.precision else ""
     difference = f", difference {_signed(a.difference)}" if a.difference is not None else ""
     return f"{a.status}: published {published}{at}{difference}"
@@ -196,7 +203,7 @@ def run_claims(con, path: Path) -> list[dict]:
                 "claim_id": claim_id,
                 "value": number(a.value),
                 "unit": a.unit,
-                "published": "" if a.published is None else number(a.published),
+                "published": "" if a.published is None else _given(a.published),
                 "difference": a.difference,
                 "status": a.status,
                 "reason": reason,
