@@ -110,7 +110,7 @@ def alternative_lines(a: Answer) -> list[str]:
 
 def format_answer(a: Answer, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(a.as_dict(), indent=1, default=str)
+        return json.dumps(a.as_dict(), indent=1, default=str, ensure_ascii=False)
     if fmt == "csv":
         row = {
             "value": a.value,
@@ -214,7 +214,7 @@ def run_claims(con, path: Path) -> list[dict]:
 
 def format_claims(results: list[dict], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(results, indent=1, default=str)
+        return json.dumps(results, indent=1, default=str, ensure_ascii=False)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(CLAIM_COLUMNS), lineterminator="\n")
