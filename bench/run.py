@@ -1,4 +1,5 @@
-"""Benchmark: the reading floor, a cold refresh, a no-op refresh, the headline query, memory.
+"""Benchmark: the reading floor, a cold refresh, a no-op refresh, the headline query, a check,
+memory.
 
     python bench/run.py [--markdown bench/latest.md]
 
@@ -35,6 +36,25 @@ from pipeline.build.storage import READERS, STORAGE_VERSION  # noqa: E402
 
 TARGETS = {"cold_over_floor": 4.0, "noop_beyond_startup_s": 1.0, "peak_memory_mb": 1024}
 AREA_PAGES_TARGET_S = 10.0
+CHECK_TARGET_S = 1.0  # `spendtrack check`, read-only on the published database
+# A council's real-terms change against a published figure: every step of a check runs.
+CHECK_ARGS = [
+    "check",
+    "--area",
+    "Leeds",
+    "--category",
+    "adults",
+    "--from",
+    "2013-14",
+    "--to",
+    "2023-24",
+    "--statistic",
+    "pct_change",
+    "--prices",
+    "real",
+    "--published",
+    "-30",
+]
 AREA_PAGES = (  # every council area page and the index, from the published database
     "import duckdb; from pipeline.area_pages import write_area_pages; "
     "from pipeline.config import Settings; s = Settings.from_env(); "
@@ -244,6 +264,9 @@ def main() -> int:
             timed([*cli, "query", "sql/examples/04_headline_reproduction.sql"], env(0))
             for _ in runs
         ]
+        checked = [timed([*cli, *CHECK_ARGS], env(0)) for _ in runs]
+        claims = "data_raw/published/state_of_the_sector_2017_claims.csv"
+        claimed = [timed([*cli, "check", "--claims", claims], env(0)) for _ in runs]
         pages = area_pages_row(py, env(0))
         # What the storage format costs: the finished database written again, whole, in the
         # published format (for DuckDB v1.1.0, which 1.x clients read) and in DuckDB 2.0's own
@@ -297,6 +320,16 @@ def main() -> int:
             f"<= {TARGETS['noop_beyond_startup_s']:.0f} s",
         ),
         ("headline query (`spendtrack query` example 04)", f"{median(query, 'wall_s'):.2f} s", ""),
+        (
+            "one figure (`spendtrack check`, a council's real change against a published one)",
+            f"{median(checked, 'wall_s'):.2f} s",
+            f"< {CHECK_TARGET_S:.0f} s",
+        ),
+        (
+            "State of the Sector claims (`spendtrack check --claims`, 26 rows)",
+            f"{median(claimed, 'wall_s'):.2f} s",
+            "",
+        ),
         (
             "peak memory, cold refresh (highest run)",
             f"{cold_mb:,.0f} MB",

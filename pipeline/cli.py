@@ -1,4 +1,4 @@
-"""The `spendtrack` command: refresh, reproduce, query, describe, sources.
+"""The `spendtrack` command: refresh, reproduce, query, check, describe, sources.
 
 Heavy libraries (duckdb, pandas, dagster, great_expectations) are imported inside the command
 that needs them, so `spendtrack --help` and a no-op refresh start fast.
@@ -11,20 +11,13 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from pipeline.build.publish import open_published
 from pipeline.config import Settings
 from pipeline.errors import SpendtrackError
+from pipeline.figures.text import format_table
 
 if TYPE_CHECKING:  # the no-op refresh path imports nothing it does not use
     from pipeline.sources.fetch import Probe
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        mirror=getattr(args, "mirror", None),
-        lake=args.lake,
-        cache=getattr(args, "cache", None),
-        allow_download=not getattr(args, "offline", False),
-    )
 
 
 def _progress(message: str) -> None:
@@ -33,7 +26,7 @@ def _progress(message: str) -> None:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     if not args.force:
         # Checked before importing the build (duckdb, pandas, GX): a nightly run with nothing
         # new costs a few file hashes. The build re-checks under the lock.
@@ -50,37 +43,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_published(settings: Settings):
-    import duckdb
-
-    path = settings.database_path
-    if not path.exists():
-        raise SpendtrackError(
-            "no published database yet; run `spendtrack refresh` first", file=str(path)
-        )
-    return duckdb.connect(str(path), read_only=True)
-
-
-def format_table(columns: list[str], rows: list[tuple]) -> str:
-    def cell(v: object) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:,.2f}"
-        return str(v)
-
-    text = [[cell(v) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in text]
-    return "\n".join([line, rule, *body])
-
-
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from pipeline.reports.reproduction_report import write_reproduction_report
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     with open_published(settings) as con:
         cur = con.execute(
             "SELECT claim_id, published_value, computed_value, difference, tolerance, status, "
@@ -114,7 +80,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pipeline.reports.html_report import write_html_report
     from pipeline.reports.reproduction_report import write_reproduction_report
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     with open_published(settings) as con:
         write_reproduction_report(con, settings.reports_dir)
         path = write_html_report(con, settings.reports_dir)
@@ -125,7 +91,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     sql = query_text(args.sql)
     with open_published(settings) as con:
         try:
@@ -150,7 +116,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     with open_published(settings) as con:
         if args.table:
             schema, _, table = args.table.partition(".")
@@ -186,7 +152,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from pipeline.sources.discover import DEFAULT_API, discover, toml_stub
     from pipeline.sources.registry import load_sources
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     api = args.api or os.environ.get("SPENDTRACK_GOVUK_API") or DEFAULT_API
     found, problems = discover(load_sources(settings.sources_path, enabled_only=False), api=api)
     new = [a for a in found if a.status == "new"]
@@ -230,7 +196,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
 
     if not args.source_id:
         raise SpendtrackError("sources pin needs a source id (see `spendtrack sources list`)")
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     report = pin(args.source_id, settings, table_readers(settings), write=args.write)
     src = report.source
     how = (
@@ -260,7 +226,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
         print("the pin is current; sources.toml is unchanged")
         return 0
     if report.written:
-        print(f"written to {_settings(args).sources_path}")
+        print(f"written to {Settings.from_args(args).sources_path}")
     else:
         print("sources.toml is unchanged; run again with --write to record this")
     return 0
@@ -271,7 +237,7 @@ def cmd_check_upstream(args: argparse.Namespace) -> int:
     from pipeline.sources.registry import load_sources
     from pipeline.sources.upstream import check_upstream
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     ids = [args.source_id, *args.more_ids] if args.source_id else []
     results = check_upstream(load_sources(settings.sources_path), ids)
     print(
@@ -303,7 +269,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     if not args.source_id:
         raise SpendtrackError("sources add needs an https address or a file path")
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     report = add(
         args.source_id,
         settings,
@@ -368,7 +334,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return actions[args.action](args)
     from pipeline.sources.registry import load_sources
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     rows = []
     failures = 0
     sources = load_sources(settings.sources_path, enabled_only=False)
@@ -442,6 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", help="SQL text, or the path of a .sql file (see sql/examples/)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_query)
+
+    from pipeline.figures.output import add_check_parser
+
+    add_check_parser(sub)
 
     p = sub.add_parser("describe", help="the data dictionary: tables, or one table's columns")
     p.add_argument("table", nargs="?")

@@ -9,6 +9,7 @@ holds the archive under data_raw/), `SPENDTRACK_MIRROR` (a mirror of the source 
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,16 @@ class Settings:
     @property
     def parquet_dir(self) -> Path:
         return self.lake_dir / "parquet"
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Settings:
+        """Settings from the command line's options, the environment filling the rest."""
+        return cls.from_env(
+            mirror=getattr(args, "mirror", None),
+            lake=getattr(args, "lake", None),
+            cache=getattr(args, "cache", None),
+            allow_download=not getattr(args, "offline", False),
+        )
 
     @classmethod
     def from_env(

@@ -68,3 +68,10 @@ class LockedError(SpendtrackError):
     """Another refresh holds the build lock."""
 
     exit_code = 6
+
+
+class UsageError(SpendtrackError):
+    """A question the command cannot answer as asked (an unknown area, category, year or
+    basis); the line names what was wrong and what is valid. Nothing is written."""
+
+    exit_code = 2

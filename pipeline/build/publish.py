@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.errors import LockedError
+from pipeline.config import Settings
+from pipeline.errors import LockedError, SpendtrackError
 
 LOCK_NAME = ".refresh.lock"
 
@@ -64,3 +65,15 @@ def publish_file(built: Path, target: Path) -> None:
     fsync_path(built)
     os.replace(built, target)
     fsync_path(target.parent)
+
+
+def open_published(settings: Settings):
+    """The published database, read-only; a clear error when there is none yet."""
+    import duckdb
+
+    path = settings.database_path
+    if not path.exists():
+        raise SpendtrackError(
+            "no published database yet; run `spendtrack refresh` first", file=str(path)
+        )
+    return duckdb.connect(str(path), read_only=True)
