@@ -43,17 +43,16 @@ gaps AS (
 unflagged AS (
     SELECT level, count(*) AS pairs,
         count(*) FILTER (WHERE budget > 0 AND outturn > 0) AS positive_pairs,
-        list_sort(list(abs(ln(budget / outturn))) FILTER (WHERE budget > 0 AND outturn > 0))
-            AS xs,
+        list_sort(list(times) FILTER (WHERE budget > 0 AND outturn > 0)) AS xs,
         quantile_cont(times, [0.5, 0.75, 0.9, 0.99])
             FILTER (WHERE budget > 0 AND outturn > 0) AS q
     FROM gaps WHERE NOT any_flag GROUP BY level
 ),
 tolerance AS (
-    -- the 'quantile' of |ln(budget / outturn)| over unflagged positive pairs, interpolated as
+    -- the 'quantile' of the times apart over unflagged positive pairs, interpolated as
     -- quantile_cont does
-    SELECT u.*, exp(u.xs[lo + 1] + (pos - lo) * (u.xs[least(lo + 2, u.positive_pairs)]
-        - u.xs[lo + 1])) AS tolerance_times
+    SELECT u.*, u.xs[lo + 1] + (pos - lo) * (u.xs[least(lo + 2, u.positive_pairs)]
+        - u.xs[lo + 1]) AS tolerance_times
     FROM (
         SELECT *, floor(pos)::BIGINT AS lo
         FROM (SELECT *, (SELECT value FROM reference.suspect_value_rules

@@ -189,11 +189,11 @@ tolerance AS (
     -- how far apart budget and outturn are for 'quantile' of the figures no rule flags (both
     -- positive), in times either way, per level; interpolated as quantile_cont does, written
     -- out because the quantile is data, not a constant
-    SELECT level, exp(xs[lo + 1] + (pos - lo) * (xs[least(lo + 2, n)] - xs[lo + 1])) AS ratio
+    SELECT level, xs[lo + 1] + (pos - lo) * (xs[least(lo + 2, n)] - xs[lo + 1]) AS ratio
     FROM (
         SELECT level, xs, n, pos, floor(pos)::BIGINT AS lo
         FROM (
-            SELECT level, list_sort(list(abs(ln(budget / outturn)))) AS xs, count(*) AS n,
+            SELECT level, list_sort(list(exp(abs(ln(budget / outturn))))) AS xs, count(*) AS n,
                 (SELECT value FROM reference.suspect_value_rules WHERE rule = 'other_basis_agrees'
                     AND parameter = 'quantile') * (count(*) - 1) AS pos
             FROM pairs WHERE NOT any_flag AND budget > 0 AND outturn > 0
