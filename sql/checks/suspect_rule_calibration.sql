@@ -96,9 +96,10 @@ interpolated AS (
     FROM described
 ),
 run_threshold AS (
-    -- the shortest run length that at most (1 - quantile) of the basis's runs reach
+    -- the shortest run length that at most (1 - quantile) of the basis's runs reach (2 for a
+    -- basis with no runs at all: there is nothing to flag)
     SELECT r.basis, min(k.len) AS threshold
-    FROM (SELECT DISTINCT basis FROM runs) AS r
+    FROM (SELECT DISTINCT basis FROM lines) AS r
     CROSS JOIN (SELECT value AS q FROM rules WHERE rule = 'repeated_exactly'
         AND parameter = 'quantile') AS p
     CROSS JOIN (SELECT unnest(range(2, 100))::DOUBLE AS len) AS k
@@ -106,13 +107,22 @@ run_threshold AS (
         <= (1 - p.q) * (SELECT count(*) FROM runs AS x WHERE x.basis = r.basis)
     GROUP BY r.basis
 )
-SELECT d.rule, d.parameter, d.basis, d.quantile,
-    coalesce(t.threshold, d.threshold_raw) AS threshold, d.unit, d.observations,
+SELECT k.rule, k.parameter, k.basis,
+    CASE WHEN k.parameter LIKE '%quantile' THEN k.value END AS quantile,
+    coalesce(t.threshold, d.threshold_raw) AS threshold, d.unit,
+    coalesce(d.observations, 0) AS observations,
     d.q[1] AS p50, d.q[2] AS p75, d.q[3] AS p90, d.q[4] AS p95, d.q[5] AS p98, d.q[6] AS p99,
     d.max_x AS max,
-    100.0 * (SELECT count(*) FROM dist AS x WHERE x.rule = d.rule AND x.parameter = d.parameter
-        AND x.basis = d.basis AND x.x >= coalesce(t.threshold, d.threshold_raw))
+    100.0 * (SELECT count(*) FROM dist AS x WHERE x.rule = k.rule AND x.parameter = k.parameter
+        AND x.basis = k.basis AND x.x >= coalesce(t.threshold, d.threshold_raw))
         / d.observations AS share_at_or_above_pct
-FROM interpolated AS d
-LEFT JOIN run_threshold AS t ON d.rule = 'repeated_exactly' AND t.basis = d.basis
-ORDER BY d.rule, d.parameter, d.basis
+FROM (
+    -- every rule parameter for every basis with figures: a row even where the distribution is
+    -- empty, so that a missing threshold shows (and fails the table's check)
+    SELECT r.rule, r.parameter, r.value, b.basis
+    FROM rules AS r CROSS JOIN (SELECT DISTINCT basis FROM lines) AS b
+    WHERE r.rule <> 'other_basis_agrees'
+) AS k
+LEFT JOIN interpolated AS d USING (rule, parameter, basis)
+LEFT JOIN run_threshold AS t ON k.rule = 'repeated_exactly' AND t.basis = k.basis
+ORDER BY k.rule, k.parameter, k.basis
