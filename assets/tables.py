@@ -14,6 +14,7 @@ from assets import (
     reference,
     reproduction,
     secure_settings,
+    suspect_calibration,
     written_answers,
 )
 from assets.trends import SQL_TABLES, TREATMENT_TABLES
@@ -257,14 +258,24 @@ TABLES: tuple[TableSpec, ...] = (
         build=reference.suspect_value_rules_table,
         primary_key=("rule", "parameter"),
     ),
+    suspect_calibration.CALIBRATION_SPEC,
     TableSpec(
         name="out.suspect_values",
         description="Figures implausible against the council's own series or its other lines, "
-        "with the rule and the reason in numbers; they stay in core unaltered.",
-        deps=("out.la_spend_trends", "reference.suspect_value_rules", "reference.stable_areas"),
+        "with the rule, the reason in numbers and the other basis's figure as witness; they "
+        "stay in core unaltered.",
+        deps=(
+            "out.la_spend_trends",
+            "core.la_substance_misuse_spend",
+            "reference.suspect_value_rules",
+            "reference.authority_classes",
+            "reference.stable_areas",
+            suspect_calibration.CALIBRATION,
+        ),
         sql="out/suspect_values.sql",
         primary_key=("ecode", "financial_year", "basis", "category", "canonical_line", "rule"),
     ),
+    suspect_calibration.AGREEMENT_SPEC,
     TableSpec(
         name="out.area_suspects",
         description="Each stable area, basis, year and category whose figure a suspect-value "

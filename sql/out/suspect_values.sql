@@ -1,22 +1,33 @@
 -- out.suspect_values: figures that are implausible against the council's own series or its
 -- other lines, by the rules in expectations/suspect_value_rules.csv (each documented with why).
--- Councils with public health duties, both bases. A flagged value stays in core unaltered;
--- comparisons (out.la_disinvestment) never start from one.
-WITH params AS (
-    SELECT rule || '.' || parameter AS name, value FROM reference.suspect_value_rules
-),
-p AS (
-    SELECT
-        max(value) FILTER (WHERE name = 'far_from_own_median.ratio') AS far_ratio,
-        max(value) FILTER (WHERE name = 'far_from_own_median.min_difference_gbp_thousands')
-            AS far_min_gap,
-        max(value) FILTER (WHERE name = 'far_from_own_median.min_other_years') AS far_min_years,
-        max(value) FILTER (WHERE name = 'swapped_lines.far_ratio') AS swap_far,
-        max(value) FILTER (WHERE name = 'swapped_lines.match_ratio') AS swap_match,
-        max(value) FILTER (WHERE name = 'repeated_exactly.min_years') AS repeat_years,
-        max(value) FILTER (WHERE name = 'zero_between_large.min_neighbour_gbp_thousands')
-            AS zero_min
-    FROM params
+-- Each threshold is derived per basis from the whole dataset in checks.suspect_rule_calibration
+-- (the rules file holds the quantile, never the threshold). Councils with public health
+-- duties, both bases. A flagged value stays in core unaltered; comparisons
+-- (out.la_disinvestment) never start from one.
+-- The witness: where the council has a figure of the other basis for the same year and
+-- line(s), it is given beside the flag with whether the two agree, by a tolerance taken from
+-- how far apart budget and outturn are for figures no rule flags (checks.suspect_rule_agreement
+-- shows that spread and what the witness says of each rule).
+WITH p AS (
+    -- one row per basis: every threshold the rules use (NULL only if the calibration has none,
+    -- which the calibration's own check refuses)
+    SELECT basis,
+        max(threshold) FILTER (WHERE rule = 'far_from_own_median' AND parameter = 'quantile')
+            AS far_ratio,
+        max(threshold) FILTER (WHERE rule = 'far_from_own_median'
+            AND parameter = 'min_difference_quantile') AS far_min_gap,
+        max(threshold) FILTER (WHERE rule = 'far_from_own_median'
+            AND parameter = 'min_other_years') AS far_min_years,
+        max(threshold) FILTER (WHERE rule = 'swapped_lines' AND parameter = 'far_quantile')
+            AS swap_far,
+        max(threshold) FILTER (WHERE rule = 'swapped_lines' AND parameter = 'match_quantile')
+            AS swap_match,
+        max(threshold) FILTER (WHERE rule = 'repeated_exactly' AND parameter = 'quantile')
+            AS repeat_years,
+        max(threshold) FILTER (WHERE rule = 'zero_between_large'
+            AND parameter = 'min_neighbour_quantile') AS zero_min
+    FROM checks.suspect_rule_calibration
+    GROUP BY basis
 ),
 councils AS (
     SELECT DISTINCT la_class FROM reference.authority_classes WHERE has_public_health_duties
@@ -56,7 +67,7 @@ far AS (
                 s.other_median)
             ELSE printf('£%,.0fk is %.1f times the median of its other %d years (£%,.0fk)', s.v,
                 s.v / s.other_median, s.other_years, s.other_median) END AS reason
-    FROM scored AS s, p
+    FROM scored AS s JOIN p USING (basis)
     WHERE s.other_years >= p.far_min_years AND s.other_median > 0
         AND abs(s.v - s.other_median) >= p.far_min_gap
         AND (s.v >= p.far_ratio * s.other_median OR s.v <= s.other_median / p.far_ratio)
@@ -70,7 +81,8 @@ swapped AS (
             b.category, b.other_median, b.category, b.v, b.other_median) AS reason
     FROM scored AS a
     JOIN scored AS b ON b.ecode = a.ecode AND b.basis = a.basis AND b.fy_start = a.fy_start
-        AND b.category <> a.category, p
+        AND b.category <> a.category
+    JOIN p ON p.basis = a.basis
     WHERE a.other_median > 0 AND b.other_median > 0
         AND a.v >= p.swap_far * a.other_median AND b.v <= b.other_median / p.swap_far
         AND a.v BETWEEN b.other_median / p.swap_match AND b.other_median * p.swap_match
@@ -87,7 +99,8 @@ swapped_pairs AS (
     FROM swapped AS s
     JOIN scored AS b ON b.ecode = s.ecode AND b.basis = s.basis AND b.fy_start = s.fy_start
     JOIN scored AS a ON a.ecode = s.ecode AND a.basis = s.basis AND a.fy_start = s.fy_start
-        AND a.category = s.category, p
+        AND a.category = s.category
+    JOIN p ON p.basis = s.basis
     WHERE b.category <> s.category AND b.other_median > 0
         AND b.v <= b.other_median / p.swap_far
         AND s.v BETWEEN b.other_median / p.swap_match AND b.other_median * p.swap_match
@@ -126,7 +139,7 @@ zero AS (
         printf('£0 on %s between £%,.0fk (%d-%02d) and £%,.0fk (%d-%02d)', l.canonical_line,
             l.prev_v, l.prev_y, (l.prev_y + 1) % 100, l.next_v, l.next_y,
             (l.next_y + 1) % 100) AS reason
-    FROM line_series AS l, p
+    FROM line_series AS l JOIN p USING (basis)
     WHERE l.v = 0 AND l.prev_y = l.fy_start - 1 AND l.next_y = l.fy_start + 1
         AND l.prev_v >= p.zero_min AND l.next_v >= p.zero_min
 ),
@@ -138,15 +151,76 @@ flags AS (
     UNION ALL
     SELECT ecode, ons_code, la_name, financial_year, fy_start, basis, category, canonical_line,
         v, rule, reason
-    FROM repeated, p WHERE run_years >= p.repeat_years
+    FROM repeated JOIN p USING (basis) WHERE run_years >= p.repeat_years
     UNION ALL
     SELECT ecode, ons_code, la_name, financial_year, fy_start, basis, category, canonical_line,
         v, rule, reason
     FROM zero
+),
+flagged AS (
+    SELECT DISTINCT ON (f.ecode, f.financial_year, f.basis, f.category, f.canonical_line, f.rule)
+        f.ons_code, f.ecode, f.la_name, s.area_code, f.financial_year, f.fy_start, f.basis,
+        f.category, f.canonical_line, f.v AS value_gbp_thousands, f.rule, f.reason,
+        -- far and swapped read a category's total, the others one line
+        CASE WHEN f.rule IN ('far_from_own_median', 'swapped_lines') THEN 'category'
+            ELSE 'line' END AS level
+    FROM flags AS f
+    LEFT JOIN reference.stable_areas AS s USING (ecode)
+),
+figures AS (
+    -- every figure the witness can read, at both levels: a category total (as the rules read
+    -- it) and a single line
+    SELECT 'category' AS level, ecode, financial_year, basis, category AS part, v FROM cat
+    UNION ALL
+    SELECT 'line', ecode, financial_year, basis, canonical_line, v FROM line_series
+),
+pairs AS (
+    -- a budget and an outturn for the same council, year and category or line
+    SELECT b.level, b.ecode, b.financial_year, b.part, b.v AS budget, o.v AS outturn,
+        EXISTS (SELECT 1 FROM flags AS f WHERE f.ecode = b.ecode
+            AND f.financial_year = b.financial_year
+            AND (f.category = b.part OR f.canonical_line = b.part
+                OR list_contains(string_split(f.canonical_line, '+'), b.part))) AS any_flag
+    FROM figures AS b JOIN figures AS o ON o.level = b.level AND o.ecode = b.ecode
+        AND o.financial_year = b.financial_year AND o.part = b.part
+    WHERE b.basis = 'budget' AND o.basis = 'outturn'
+),
+tolerance AS (
+    -- how far apart budget and outturn are for 'quantile' of the figures no rule flags (both
+    -- positive), in times either way, per level; interpolated as quantile_cont does, written
+    -- out because the quantile is data, not a constant
+    SELECT level, xs[lo + 1] + (pos - lo) * (xs[least(lo + 2, n)] - xs[lo + 1]) AS ratio
+    FROM (
+        SELECT level, xs, n, pos, floor(pos)::BIGINT AS lo
+        FROM (
+            SELECT level, list_sort(list(exp(abs(ln(budget / outturn))))) AS xs, count(*) AS n,
+                (SELECT value FROM reference.suspect_value_rules WHERE rule = 'other_basis_agrees'
+                    AND parameter = 'quantile') * (count(*) - 1) AS pos
+            FROM pairs WHERE NOT any_flag AND budget > 0 AND outturn > 0
+            GROUP BY level
+        )
+    )
+),
+witnessed AS (
+    SELECT f.*, (
+            SELECT x.v FROM figures AS x
+            WHERE x.level = f.level AND x.ecode = f.ecode
+                AND x.financial_year = f.financial_year AND x.basis <> f.basis
+                AND x.part = CASE WHEN f.level = 'category' THEN f.category
+                    ELSE f.canonical_line END
+        ) AS other_v
+    FROM flagged AS f
 )
-SELECT DISTINCT ON (f.ecode, f.financial_year, f.basis, f.category, f.canonical_line, f.rule)
-    f.ons_code, f.ecode, f.la_name, s.area_code, f.financial_year, f.fy_start, f.basis,
-    f.category, f.canonical_line, f.v AS value_gbp_thousands, f.rule, f.reason
-FROM flags AS f
-LEFT JOIN reference.stable_areas AS s USING (ecode)
-ORDER BY f.rule, f.basis, f.ecode, f.fy_start, f.category, f.canonical_line
+SELECT w.ons_code, w.ecode, w.la_name, w.area_code, w.financial_year, w.fy_start, w.basis,
+    w.category, w.canonical_line, w.value_gbp_thousands, w.rule, w.reason,
+    w.other_v AS other_basis_value_gbp_thousands,
+    CASE
+        WHEN w.other_v IS NULL THEN NULL
+        WHEN w.other_v = w.value_gbp_thousands THEN true
+        WHEN w.other_v > 0 AND w.value_gbp_thousands > 0
+            THEN exp(abs(ln(w.value_gbp_thousands / w.other_v))) <= t.ratio
+        ELSE false  -- a zero (or a negative) against a figure of another sign
+    END AS other_basis_agrees
+FROM witnessed AS w
+LEFT JOIN tolerance AS t USING (level)
+ORDER BY w.rule, w.basis, w.ecode, w.fy_start, w.category, w.canonical_line
