@@ -8,7 +8,7 @@ do not follow its own tolerance would report agreement it did not measure.
 
 from __future__ import annotations
 
-from pipeline.graph import BuildContext, CheckResult, TableCheck, TableSpec
+from pipeline.model import BuildContext, CheckResult, TableCheck, TableSpec
 
 RULES = "reference.suspect_value_rules"
 CALIBRATION = "checks.suspect_rule_calibration"

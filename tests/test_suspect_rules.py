@@ -11,7 +11,7 @@ import statistics
 import duckdb
 import pytest
 
-from pipeline.graph import read_sql
+from pipeline.build.graph import read_sql
 
 LINES = {
     "drug_adults_all": "drugs",
