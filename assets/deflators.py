@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import EXPECTATIONS_DIR
+from pipeline.config import LAYOUTS_DIR
 from pipeline.errors import LayoutError
 from pipeline.extract.layouts import read_table
 from pipeline.model import BuildContext, CheckResult, TableCheck
@@ -25,7 +25,7 @@ from pipeline.sources.fetch import Resolved
 
 FAMILY = "deflators"
 PRICE_BASE_YEAR = "2024-25"  # the out tables' real-terms columns are in these prices
-AGREEMENT_CSV = EXPECTATIONS_DIR / "deflator_agreement.csv"
+AGREEMENT_CSV = LAYOUTS_DIR / "deflator_agreement.csv"
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4}) Q([1-4])$")
 ONS_METADATA = ("Title", "CDID", "Source dataset ID", "PreUnit", "Unit", "Release date")
@@ -253,7 +253,7 @@ def gdp_deflator(ctx: BuildContext) -> pd.DataFrame:
 
 
 def series_agree(ctx: BuildContext) -> list[CheckResult]:
-    """Each pair in expectations/deflator_agreement.csv agrees, rebased, within its limit."""
+    """Each pair in pipeline/layouts/deflator_agreement.csv agrees, rebased, within its limit."""
     with AGREEMENT_CSV.open(newline="", encoding="utf-8") as fh:
         rules = list(csv.DictReader(fh))
     results = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.config import EXPECTATIONS_DIR
+from pipeline.config import LAYOUTS_DIR
 from pipeline.extract.layouts import read_table
 from pipeline.model import BuildContext
 from pipeline.sources.registry import load_sources
@@ -50,7 +50,7 @@ def authority_classes_table(_ctx: BuildContext) -> pd.DataFrame:
 
 
 def england_row_tolerance_table(_ctx: BuildContext) -> pd.DataFrame:
-    frame = pd.read_csv(EXPECTATIONS_DIR / "england_row_tolerance.csv", dtype={"reason": str})
+    frame = pd.read_csv(LAYOUTS_DIR / "england_row_tolerance.csv", dtype={"reason": str})
     return frame.astype({"max_difference_pct": float})
 
 
@@ -62,6 +62,6 @@ def reorganisations_table(_ctx: BuildContext) -> pd.DataFrame:
 
 def suspect_value_rules_table(_ctx: BuildContext) -> pd.DataFrame:
     """The suspect-value rules' parameters, each with why it is set where it is."""
-    frame = pd.read_csv(EXPECTATIONS_DIR / "suspect_value_rules.csv", dtype=str)
+    frame = pd.read_csv(LAYOUTS_DIR / "suspect_value_rules.csv", dtype=str)
     frame["value"] = frame["value"].astype(float)
     return frame

@@ -62,7 +62,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="reference.england_row_tolerance",
         description="Per year and basis, how far a file's ENGLAND row may differ from the sum "
-        "of authorities, and why (expectations/england_row_tolerance.csv).",
+        "of authorities, and why (pipeline/layouts/england_row_tolerance.csv).",
         build=reference.england_row_tolerance_table,
         primary_key=("financial_year", "basis"),
     ),
@@ -254,7 +254,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="reference.suspect_value_rules",
         description="The rules that flag implausible figures, their parameters and why each "
-        "is set where it is (expectations/suspect_value_rules.csv).",
+        "is set where it is (pipeline/layouts/suspect_value_rules.csv).",
         build=reference.suspect_value_rules_table,
         primary_key=("rule", "parameter"),
     ),

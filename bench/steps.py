@@ -68,10 +68,10 @@ def patch(steps: Steps) -> None:
     import dataclasses
 
     import assets.tables
-    import pipeline.build
-    import pipeline.graph
+    import pipeline.build.engine
+    import pipeline.checks.expectations
+    import pipeline.checks.suites
     import pipeline.refresh
-    import pipeline.validation
 
     def maybe(module, attr: str, name) -> None:
         if hasattr(module, attr):
@@ -84,11 +84,11 @@ def patch(steps: Steps) -> None:
         for spec in assets.tables.TABLES
     )
     maybe(
-        pipeline.build,
+        pipeline.build.engine,
         "materialize_table",
         lambda spec, _ctx: f"DuckDB: {'SQL table' if spec.sql else 'load'} {spec.name}",
     )
-    original_checks_for = pipeline.build.checks_for
+    original_checks_for = pipeline.build.engine.checks_for
 
     def checks_for(spec):
         out = []
@@ -103,11 +103,11 @@ def patch(steps: Steps) -> None:
             out.append(dataclasses.replace(check, run=steps.wrap(kind, check.run)))
         return tuple(out)
 
-    pipeline.build.checks_for = checks_for
-    maybe(pipeline.build, "record_checks", "record check results")
-    maybe(pipeline.build, "finalize", "dictionary comments, checkpoint")
+    pipeline.build.engine.checks_for = checks_for
+    maybe(pipeline.build.engine, "record_checks", "record check results")
+    maybe(pipeline.build.engine, "finalize", "dictionary comments, checkpoint")
     maybe(pipeline.refresh, "publish_build", "publish (Parquet export, move)")
-    validation = pipeline.validation
+    validation = pipeline.checks.expectations
     if hasattr(validation, "Validator"):
         cls = validation.Validator
         cls.__init__ = steps.wrap("checks: GX import and context", cls.__init__)
@@ -117,7 +117,7 @@ def patch(steps: Steps) -> None:
             if hasattr(cls, name):
                 setattr(cls, name, steps.wrap("checks: GX suite set-up", getattr(cls, name)))
     maybe(validation, "_preload", "checks: GX import")
-    maybe(validation, "validation_frame", "checks: GX frame from DuckDB")
+    maybe(pipeline.checks.suites, "validation_frame", "checks: GX frame from DuckDB")
 
 
 def one_run() -> tuple[dict[str, list[float]], float, float]:

@@ -5,7 +5,7 @@ checks, the nightly schedule and the new-releases sensor.
   data version is its pinned sha256; the raw tables depend on the files they read, so a
   re-pinned file marks what is downstream of it stale.
 - Every table, and the published database, is one asset of a single subsettable asset
-  (`build_and_publish`): whatever is selected, the run asks `pipeline.plan` for the selected
+  (`build_and_publish`): whatever is selected, the run asks `pipeline.build.plan` for the selected
   tables and everything downstream of them and builds that with `pipeline.refresh.execute`,
   the code `spendtrack refresh` runs: on a copy of the published database, every check
   blocking, published atomically. Tables rebuilt because they are downstream of the

@@ -1,7 +1,7 @@
 """A loopback server that plays gov.uk and ONS, for download tests without the internet.
 
-The seam is `pipeline.fetch.new_session`, the factory every download takes its HTTP session
-from. Tests replace it with a session whose transport sends each request for
+The seam is `pipeline.sources.download.new_session`, the factory every download takes its
+HTTP session from. Tests replace it with a session whose transport sends each request for
 `https://<host>/<path>?<query>` to `http://127.0.0.1:<port>/<host>/<path>?<query>` instead. The
 code under test still sees, checks and follows the official addresses: the allow-list, the
 redirect checks and the file name checks run unchanged, and need no widening. Nothing in the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import zipfile
 from dataclasses import replace
@@ -154,8 +155,10 @@ def test_download_500_then_success_is_retried(httpserver, tmp_path, workbook):
 
 
 def test_download_timeout_is_retried_then_reported(httpserver, tmp_path):
+    release = threading.Event()
+
     def slow(_request):
-        time.sleep(1.0)
+        release.wait(5.0)
         from werkzeug import Response
 
         return Response("late")
@@ -170,6 +173,12 @@ def test_download_timeout_is_retried_then_reported(httpserver, tmp_path):
             backoff_s=0,
             timeout=(1.0, 0.2),
         )
+    # let the server answer both abandoned requests now, so that none reaches the next test
+    release.set()
+    give_up = time.monotonic() + 5.0
+    while len(httpserver.log) < 2 and time.monotonic() < give_up:
+        time.sleep(0.01)
+    assert len(httpserver.log) == 2
 
 
 def test_redirect_off_the_allow_list_is_refused(httpserver, tmp_path):

@@ -8,6 +8,7 @@ so a new module has to be placed before it can land.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,9 @@ def layer_of(module: str, layers=LAYERS) -> int | None:
     best: tuple[int, int] | None = None
     for rank, prefixes in enumerate(layers):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                if best is None or len(prefix) > best[1]:
-                    best = (rank, len(prefix))
+            inside = module == prefix or module.startswith(prefix + ".")
+            if inside and (best is None or len(prefix) > best[1]):
+                best = (rank, len(prefix))
     return None if best is None else best[0]
 
 
@@ -150,6 +151,12 @@ def test_module_is_small_and_says_its_job(name):
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines"
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert doc and len(doc.split()) >= 5, f"{path.relative_to(ROOT)} needs a docstring"
+
+
+def test_every_reference_table_is_described_in_its_readme():
+    folder = ROOT / "pipeline" / "layouts"
+    described = set(re.findall(r"^\| `([\w.]+\.csv)` \|", (folder / "README.md").read_text(), re.M))
+    assert described == {p.name for p in folder.glob("*.csv")}
 
 
 # --- the checker finds what it is for -----------------------------------------------------------

@@ -7,7 +7,7 @@ import csv
 import duckdb
 import pytest
 
-from pipeline.config import EXPECTATIONS_DIR
+from pipeline.config import LAYOUTS_DIR
 
 pytestmark = pytest.mark.real
 
@@ -104,7 +104,7 @@ def test_every_council_area_has_an_unbroken_series(con):
 
 
 def test_suspect_rules_are_data_and_flagged_values_stay_unaltered(con):
-    with (EXPECTATIONS_DIR / "suspect_value_rules.csv").open(newline="", encoding="utf-8") as fh:
+    with (LAYOUTS_DIR / "suspect_value_rules.csv").open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["why"].strip()]
     # every row is a flagging rule but the witness's tolerance (other_basis_agrees)
     rules = {r["rule"] for r in rows} - {"other_basis_agrees"}

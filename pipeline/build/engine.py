@@ -2,7 +2,7 @@
 
 `build_database` is the one loop both runners use (through `pipeline.refresh.execute`): the
 CLI's refresh and every Dagster run. A failed check stops the build and nothing is
-published. Great Expectations suites run in a process of their own (`pipeline.gx_worker`)
+published. Great Expectations suites run in a process of their own (`pipeline.checks.gx_worker`)
 while later tables are built; their results are taken in build order, so the failure
 reported is always the first table's, and tables built after it are discarded with the
 staging file.

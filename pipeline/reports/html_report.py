@@ -1,6 +1,6 @@
 """`spendtrack report`: one self-contained HTML page with charts, from the published database.
 
-Writes `<lake>/reports/index.html` beside the PNG charts (`pipeline/charts.py`) and the
+Writes `<lake>/reports/index.html` beside the PNG charts (`pipeline/reports/charts.py`) and the
 Markdown reproduction table. Every number on the page is read from `out` tables at the time
 of writing; nothing is typed in.
 """

@@ -1,5 +1,5 @@
 -- checks.suspect_rule_calibration: every suspect-value threshold, per basis, derived from the
--- whole dataset by the quantile kept as data in expectations/suspect_value_rules.csv, beside
+-- whole dataset by the quantile kept as data in pipeline/layouts/suspect_value_rules.csv, beside
 -- the distribution it comes from (its quantiles, in the threshold's unit) and the share of
 -- that distribution at or above the threshold. out.suspect_values reads its thresholds here.
 -- Councils with public health duties; each basis on its own, because outturn (four years, far

@@ -1,5 +1,5 @@
 -- out.suspect_values: figures that are implausible against the council's own series or its
--- other lines, by the rules in expectations/suspect_value_rules.csv (each documented with why).
+-- other lines, by the rules in pipeline/layouts/suspect_value_rules.csv (each documented with why).
 -- Each threshold is derived per basis from the whole dataset in checks.suspect_rule_calibration
 -- (the rules file holds the quantile, never the threshold). Councils with public health
 -- duties, both bases. A flagged value stays in core unaltered; comparisons
