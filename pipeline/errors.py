@@ -64,6 +64,20 @@ class ValidationError(SpendtrackError):
     exit_code = 5
 
 
+class ValidatorProcessError(SpendtrackError):
+    """The validation process crashed, stopped answering or lost a frame: the build could not
+    be checked, so nothing is published. Not a failed expectation (that is ValidationError)."""
+
+    exit_code = 8
+
+
+class AfterPublishError(SpendtrackError):
+    """The database was published, then a step after it failed (the data docs): the line
+    says what was published and what failed."""
+
+    exit_code = 9
+
+
 class LockedError(SpendtrackError):
     """Another refresh holds the build lock."""
 

@@ -18,7 +18,9 @@ from pipeline.build.engine import OnTable, build_database
 from pipeline.build.plan import Plan
 from pipeline.build.publish import publish_file, refresh_lock
 from pipeline.build.storage import copy_for_build
+from pipeline.checks import gx_worker
 from pipeline.config import Settings
+from pipeline.errors import AfterPublishError, SpendtrackError
 
 STAGING_DB = "spendtrack.duckdb"
 
@@ -89,7 +91,8 @@ def execute(
     """Build what `todo` says in a new staging file, check it, publish it; return its path.
 
     The caller holds the refresh lock. A partial plan starts from a copy of the published
-    database; on any failure the staging directory is removed and nothing is published.
+    database; on any failure the staging directory is removed and nothing is published. A
+    failure after the publish (the data docs) is an AfterPublishError that says so.
     """
     from assets.tables import TABLES
 
@@ -121,12 +124,22 @@ def execute(
         lineage.update({table: sorted(ids) for table, ids in ctx.reads.items()})
         record = fingerprint.after_build(built_from, todo.previous, todo.tables, lineage)
         path = publish_build(staging_dir, settings, record, lineage)
-        progress(f"published {path}")
-    finally:
+    except BaseException:
         shutil.rmtree(staging_dir, ignore_errors=True)
-        from pipeline.checks import gx_worker
-
+        try:
+            gx_worker.wait_docs()  # the failed build's data docs: worth having, not worth a mask
+        except SpendtrackError as docs:
+            progress(f"  the validation data docs were not rendered: {docs.one_line()}")
+        raise
+    progress(f"published {path}")
+    shutil.rmtree(staging_dir, ignore_errors=True)
+    try:
         gx_worker.wait_docs()  # the data docs, rendered while the build was published
+    except SpendtrackError as exc:
+        raise AfterPublishError(
+            f"published {path}, but the validation data docs in "
+            f"{settings.reports_dir / 'validation'} were not rendered: {exc.one_line()}"
+        ) from exc
     return path
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline.build.graph import declared_sources, downstream, materialize_table, topological
 from pipeline.checks.keys import checks_for
 from pipeline.config import SQL_DIR, Settings
-from pipeline.errors import ValidationError
+from pipeline.errors import ValidationError, ValidatorProcessError
 from pipeline.model import SCHEMAS, BuildContext, CheckResult, TableSpec
 
 DICTIONARY_CSV = SQL_DIR / "dictionary.csv"
@@ -236,6 +236,8 @@ def build_database(
                 if elsewhere:
                     gx_worker.worker().abandon()
                 raise
+            except ValidatorProcessError:
+                raise  # the worker is already stopped: nothing more to take from it
             except BaseException:
                 # An earlier table's failed expectation explains more than what followed it.
                 if elsewhere:

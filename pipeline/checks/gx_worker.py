@@ -15,6 +15,11 @@ over as an Arrow IPC file.
 One worker serves every build of a process (its GX context is made once); it is started
 when a build first needs it, and restarted if it has died. `SPENDTRACK_GX_PROCESS=0` keeps
 validation in the build's process.
+
+It fails closed. A worker that dies, or that gives no answer for `SPENDTRACK_GX_DEADLINE_S`
+seconds (default 120) while the build waits on it, is killed and reaped, and the build fails
+with one line (exit code 8, not a failed expectation's 5). A job whose frame file is missing
+is an error unless its build was abandoned (then its answer is dropped unread).
 """
 
 from __future__ import annotations
@@ -27,20 +32,36 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from pipeline.errors import ValidationError
+from pipeline.errors import ValidatorProcessError
 from pipeline.model import CheckResult
 
 ENV_SWITCH = "SPENDTRACK_GX_PROCESS"
+DEADLINE_ENV = "SPENDTRACK_GX_DEADLINE_S"
+DEADLINE_S = 120.0  # the slowest suite (the raw cells) takes a few seconds
+POLL_S = 0.5
+
+
+def deadline_s() -> float:
+    """Seconds the build waits for an answer from the worker before it gives up on it."""
+    raw = os.environ.get(DEADLINE_ENV, "")
+    try:
+        value = float(raw) if raw else DEADLINE_S
+    except ValueError:
+        raise ValidatorProcessError(f"{DEADLINE_ENV}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ValidatorProcessError(f"{DEADLINE_ENV}={raw!r} must be more than 0 seconds")
+    return value
 
 
 def wanted() -> bool:
     return os.environ.get(ENV_SWITCH, "1") not in ("0", "false", "no")
 
 
-class WorkerError(ValidationError):
+class WorkerError(ValidatorProcessError):
     """The validation process failed (not a failed expectation): the build cannot be checked."""
 
 
@@ -117,31 +138,69 @@ class ValidationWorker:
         while ticket not in self._done:
             self._drain(block=True)
         ok, payload = self._done.pop(ticket)
-        if not ok:
-            raise WorkerError(f"Great Expectations process: {payload}")
+        if not ok:  # the worker's state is unknown after an error: a fresh one for the next
+            self.fail(f"validation could not run: {payload}")
         return payload  # type: ignore[return-value]
 
     def _send(self, message: tuple) -> None:
         try:
             self._send_end.send(message)
         except OSError as exc:
-            raise WorkerError(f"Great Expectations process has stopped: {exc}") from exc
+            self.fail(f"the validation process has stopped ({self._exit_status()}): {exc}")
 
     def _drain(self, block: bool) -> None:
-        while block or self._recv_end.poll():
-            if block and not self._recv_end.poll(1.0):
+        """Take in the answers that have come; with `block`, wait for one, but never longer
+        than the deadline without an answer, and never on a process that has died."""
+        limit = deadline_s() if block else 0.0
+        waited_from = time.monotonic()
+        while True:
+            try:
+                has = self._recv_end.poll(POLL_S if block else 0)
+            except OSError as exc:
+                self.fail(f"the validation process's pipe broke ({self._exit_status()}): {exc}")
+            if not has:
+                if not block:
+                    return
                 if not self.alive():
-                    raise WorkerError(
-                        f"Great Expectations process exited (code {self._proc.returncode})"
+                    self.fail(f"the validation process stopped ({self._exit_status()})")
+                if time.monotonic() - waited_from > limit:
+                    self.fail(
+                        f"validation did not finish: the validation process gave no answer for "
+                        f"{limit:g} s ({DEADLINE_ENV}); it was stopped"
                     )
                 continue
             try:
                 ticket, ok, payload = self._recv_end.recv()
-            except EOFError as exc:
-                raise WorkerError("Great Expectations process closed its pipe") from exc
+            except (EOFError, OSError) as exc:
+                self.fail(f"the validation process stopped ({self._exit_status()}): {exc!r}")
             if ticket > self._abandoned_upto:
                 self._done[ticket] = (ok, payload)
             block = False
+
+    def _exit_status(self) -> str:
+        code = self._proc.poll()
+        if code is None:
+            return "still running"
+        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+
+    def fail(self, message: str):
+        """Stop the process (killed and reaped, its pipes and frames gone), then raise."""
+        self.stop()
+        raise WorkerError(message)
+
+    def stop(self) -> None:
+        """Kill the process now and reap it; nothing of it is left behind."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(10)
+        self._close_ends()
+
+    def _close_ends(self) -> None:
+        for end in (self._send_end, self._recv_end):
+            with contextlib.suppress(OSError):
+                end.close()
+        shutil.rmtree(self._frames, ignore_errors=True)
 
     def close(self) -> None:
         if self.alive():
@@ -151,9 +210,8 @@ class ValidationWorker:
                 self._proc.wait(60)  # data docs still being rendered
             except subprocess.TimeoutExpired:
                 self._proc.kill()
-        self._send_end.close()
-        self._recv_end.close()
-        shutil.rmtree(self._frames, ignore_errors=True)
+                self._proc.wait(10)
+        self._close_ends()
 
 
 _worker: list[ValidationWorker] = []
@@ -272,8 +330,10 @@ def _serve(receive: Connection, send: Connection) -> None:
         try:
             if kind == "validate":
                 suite_path, frame_path, params, docs_dir, defer_docs = job
-                if not Path(frame_path).exists():  # its build failed and was abandoned
-                    send.send((ticket, True, []))
+                if not Path(frame_path).exists():
+                    # an abandoned build's frames are deleted, and the build drops this answer
+                    # unread; any other build must not take a missing frame for a pass
+                    send.send((ticket, False, f"the frame for {suite_path} is missing"))
                     continue
                 docs = Path(docs_dir)
                 if defer_docs:
