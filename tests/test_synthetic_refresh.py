@@ -124,3 +124,45 @@ def test_validation_in_the_build_process_gives_the_same_checks(
         in_worker = con.execute(query).fetchall()
     assert sum(name.startswith("expect_") for _t, name, _s, _o in in_process) > 50
     assert in_process == in_worker
+
+
+def test_a_marker_on_the_england_row_is_no_published_total(tmp_path):
+    """An ENGLAND cell printed '[x]' is not a figure: that line uses the sum of authorities,
+    and value_source says so for the line's category and for the sums of categories (before,
+    a cell counted as a published total and value_source said 'england_row')."""
+    from tests.conftest import settings_for
+    from tests.synthetic import SHEETS, make_mirror, ra_grid
+
+    name, title, style = SHEETS["2016-17"][0]
+    grid = ra_grid("2016-17", title, style=style)
+    header = next(i for i, row in enumerate(grid) if "E-code" in row)
+    drug = next(j for j, v in enumerate(grid[header]) if "drug" in str(v).lower())
+    england = next(i for i, row in enumerate(grid) if "ENGLAND" in row)
+    authorities = [
+        float(row[drug]) for row in grid[header + 1 : england] if str(row[0]).startswith("E")
+    ]
+    grid[england][drug] = "[x]"
+    make_mirror(tmp_path, overrides={"2016-17": {name: grid}})
+    settings = settings_for(tmp_path)
+    refresh(settings, progress=lambda _m: None)
+    with duckdb.connect(str(settings.database_path), read_only=True) as con:
+        line = con.execute(
+            "SELECT has_england_row, published_total_gbp_thousands, "
+            "authorities_sum_gbp_thousands, category FROM core.england_substance_misuse_spend "
+            "WHERE financial_year = '2016-17' AND measure = 'net_current_expenditure' "
+            "AND published_total_gbp_thousands IS NULL"
+        ).fetchall()
+        sources = dict(
+            con.execute(
+                "SELECT category, value_source FROM out.spend_trends "
+                "WHERE financial_year = '2016-17' AND basis = 'budget'"
+            ).fetchall()
+        )
+    assert len(line) == 1, line
+    has_row, published, summed, category = line[0]
+    assert has_row is False and published is None
+    assert abs(summed - sum(authorities)) < 1e-6
+    # the category's other line (prevention) still has its ENGLAND figure
+    assert sources[category] == "england_row + sum_of_authorities"
+    assert sources["adults"] == "england_row + sum_of_authorities"
+    assert sources["young_people"] == "england_row"

@@ -48,7 +48,7 @@ CATEGORY_FILTER = {
 VALUE_SOURCE_WORDS = {
     "england_row": "the file's ENGLAND row (MHCLG's total, grossed up for councils that did "
     "not report)",
-    "sum_of_authorities": "the sum of the authorities that reported (the file has no ENGLAND "
+    "sum_of_authorities": "the sum of the authorities that reported (no figure on an ENGLAND "
     "row; never grossed up)",
     "parliamentary_answer": "the 2020 parliamentary written answer (RO3 outturn totals; no "
     "council figures held)",
@@ -137,14 +137,13 @@ def definition_text(
     }[statistic]
     years = [y for y in (start, end) if y is not None]
     if area_code is None:
-        sources = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT value_source FROM out.spend_trends WHERE basis = ? "
-                "AND list_contains(?, financial_year) ORDER BY 1",
-                [q.basis, years],
-            ).fetchall()
-        ]
+        rows = con.execute(
+            "SELECT DISTINCT value_source FROM out.spend_trends WHERE basis = ? "
+            "AND list_contains(?, financial_year)",
+            [q.basis, years],
+        ).fetchall()
+        # a category summed from lines of both kinds reads 'england_row + sum_of_authorities'
+        sources = sorted({part for (source,) in rows for part in source.split(" + ")})
         if q.category == "adult_treatment":
             sources = ["england_row"]
         councils = "England: " + " or ".join(VALUE_SOURCE_WORDS.get(s, s) for s in sources)

@@ -21,7 +21,8 @@ SELECT
         FILTER (WHERE c.row_kind = 'england')
         - sum(c.value ORDER BY c.source_id, c.sheet, c.row_number, c.column_number)
             FILTER (WHERE c.row_kind = 'authority') AS difference_gbp_thousands,
-    count(*) FILTER (WHERE c.row_kind = 'england') > 0 AS has_england_row,
+    -- a figure on the ENGLAND row, not a cell: a marker there ('[x]') is no published total
+    count(c.value) FILTER (WHERE c.row_kind = 'england') > 0 AS has_england_row,
     count(DISTINCT c.ecode) FILTER (WHERE c.row_kind = 'authority' AND c.value <> 0)
         AS authorities_reporting_spend,
     any_value(c.source_id) AS source_id

@@ -16,8 +16,9 @@ WITH file_lines AS (
         financial_year, fy_start, basis, category,
         sum(coalesce(published_total_gbp_thousands, authorities_sum_gbp_thousands)
             ORDER BY canonical_line) AS value_k,
-        CASE WHEN bool_and(has_england_row) THEN 'england_row' ELSE 'sum_of_authorities' END
-            AS value_source
+        CASE WHEN bool_and(has_england_row) THEN 'england_row'
+            WHEN NOT bool_or(has_england_row) THEN 'sum_of_authorities'
+            ELSE 'england_row + sum_of_authorities' END AS value_source
     FROM core.england_substance_misuse_spend
     WHERE measure = 'net_current_expenditure' AND category <> 'public_health_total'
     GROUP BY ALL
@@ -38,12 +39,16 @@ lines AS (
 categories AS (
     SELECT financial_year, fy_start, basis, category, value_k, value_source FROM lines
     UNION ALL
+    -- a sum of categories names every source its lines came from
     SELECT financial_year, fy_start, basis, 'adults', sum(value_k ORDER BY category),
-        any_value(value_source)
+        array_to_string(
+            list_sort(list_distinct(flatten(list(string_split(value_source, ' + '))))), ' + ')
     FROM lines WHERE category IN ('drugs', 'alcohol') GROUP BY ALL
     UNION ALL
     SELECT financial_year, fy_start, basis, 'all_substance_misuse',
-        sum(value_k ORDER BY category), any_value(value_source)
+        sum(value_k ORDER BY category),
+        array_to_string(
+            list_sort(list_distinct(flatten(list(string_split(value_source, ' + '))))), ' + ')
     FROM lines GROUP BY ALL
 ),
 council_lines AS (
