@@ -115,9 +115,39 @@ def test_all_local_government_claims_reproduce(mirror_lake):
     statuses = {c: s for c, s, _ in rows}
     assert statuses.pop("sots17_wider_sector_2017_18") == "not_reproducible"
     assert set(statuses.values()) == {"reproduced"} and len(statuses) == 16
+    # the figures themselves, from each file's ENGLAND row read anew by its printed labels
+    # (not through the layout tables): adults are every 'Substance misuse' column for adults
     computed = {c: v for c, _, v in rows}
-    assert computed["sots17_adults_change"] == "-105.06"
-    assert computed["sots17_drugs_change_pct"] == "-20.5"
+    first = adult_columns_on_england_row("mhclg_ra_2013_14")
+    last = adult_columns_on_england_row("mhclg_ra_2017_18")
+    adults = (sum(last.values()) - sum(first.values())) / 1000
+    assert float(computed["sots17_adults_change"]) == pytest.approx(adults, abs=0.005)
+
+    def drugs(values: dict[str, float]) -> float:
+        return sum(v for label, v in values.items() if "drug" in label.lower())
+
+    pct = 100 * (drugs(last) - drugs(first)) / drugs(first)
+    assert float(computed["sots17_drugs_change_pct"]) == pytest.approx(pct, abs=0.05)
+
+
+def adult_columns_on_england_row(source_id: str) -> dict[str, float]:
+    """Printed label -> ENGLAND value for each 'Substance misuse ...' adults column of the
+    file's net current expenditure sheet (the first sheet whose rows hold an ENGLAND row)."""
+    src = next(s for s in sources_by_family("mhclg_revenue") if s.id == source_id)
+    book = CalamineWorkbook.from_path(str(REPO_ROOT / src.archive_path))
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python()
+        titles = " ".join(str(c) for r in rows[:4] for c in r)
+        if "Net current expenditure" not in titles:
+            continue
+        header = next(r for r in rows if any(str(c).startswith("Substance misuse") for c in r))
+        england = next(r for r in rows if "ENGLAND" in [str(c).strip() for c in r[:6]])
+        return {
+            str(label): float(value)
+            for label, value in zip(header, england, strict=False)
+            if str(label).startswith("Substance misuse") and "adults" in str(label).lower()
+        }
+    raise AssertionError(f"{source_id}: no net current expenditure sheet")
 
 
 def test_prison_claims_say_what_source_is_missing(mirror_lake):
