@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.reports.area_pages import QUERIES, area_query
+from pipeline.reports.area_data import QUERIES, area_query
 
 pytestmark = pytest.mark.real
 MERGED = "E10000021"  # Northamptonshire: the county, then North and West Northamptonshire

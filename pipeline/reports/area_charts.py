@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import io
 import textwrap
-from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -24,6 +23,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory  # noqa: E402
+
+from pipeline.reports.area_caveats import CLASS_NAMES, Caveats  # noqa: E402
 
 
 def _share_svg_text_metrics() -> None:
@@ -78,18 +79,6 @@ SERIES_STYLE = {  # per-head series: label, colour, line style
     "england": ("England (areas with a sound figure)", "#222222", "--"),
     "class_median": ("median of its class", "#999999", ":"),
 }
-CLASS_NAME = {  # one of them
-    "SC": "county council",
-    "UA": "unitary authority",
-    "MD": "metropolitan district",
-    "L": "London borough",
-}
-CLASS_NAMES = {
-    "SC": "county councils",
-    "UA": "unitary authorities",
-    "MD": "metropolitan districts",
-    "L": "London boroughs",
-}
 WIDTH_IN = 10.0
 AXES_IN = 3.1  # height of the plotting area
 TOP_IN = 0.55  # title
@@ -105,21 +94,6 @@ LEGEND_ROW_IN = 0.177
 LEGEND_HANDLE_IN = 0.21
 LEGEND_TEXT_GAP_IN = 0.083
 LEGEND_COLUMN_GAP_IN = 0.125
-
-
-@dataclass
-class Caveats:
-    """What a chart must say about its figures, year by year."""
-
-    years: list[str]
-    reorganisations: list[tuple[str, str]] = field(default_factory=list)  # (year, text)
-    year_labels: dict[str, list[str]] = field(default_factory=dict)  # year -> short labels
-    lines: list[str] = field(default_factory=list)  # the caveat box, in words
-
-    def label(self, year: str, text: str) -> None:
-        labels = self.year_labels.setdefault(year, [])
-        if text not in labels:
-            labels.append(text)
 
 
 class AreaChart:
