@@ -91,7 +91,7 @@ def load_areas(con) -> list[Area]:
         "SELECT area_code, financial_year, basis, la_name, category, canonical_line, "
         "value_gbp_thousands, string_agg(rule, ', ' ORDER BY rule) AS rules, "
         "string_agg(reason, '; ' ORDER BY rule) AS reasons FROM out.suspect_values "
-        "GROUP BY ALL ORDER BY area_code, basis, financial_year, category",
+        "GROUP BY ALL ORDER BY area_code, basis, financial_year, category, canonical_line, la_name",
     )
     member_map, suspect_map = _by_area(members, charts), _by_area(suspects, charts)
     change_map = {r["area_code"]: r for r in changes}
