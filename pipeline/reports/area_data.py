@@ -1,6 +1,6 @@
-"""The council area pages' data: each chart's SQL (in `sql/reports/`), run once over all areas
-and split per area, and every council area with its members, headline change and suspect
-figures, read from the published database.
+"""The council area pages' data: each chart's SQL (in `sql/reports/`: spend, per head and the
+outcomes beside them), run once over all areas and split per area, and every council area with
+its members, headline change and suspect figures, read from the published database.
 
 Each chart's per-area SQL file is the all-areas query with its area filter filled in
 (`area_query`), so running it gives that chart's CSV (`csv_text`).
@@ -15,9 +15,17 @@ from dataclasses import dataclass
 from pipeline.config import SQL_DIR
 
 AREA_FILTER = "TRUE  -- area filter"
-QUERIES = {  # chart name -> the SQL under sql/reports/ whose rows it plots
+QUERIES = {  # chart name -> the SQL under sql/reports/ whose rows it plots, in page order
     "spend": "reports/area_spend.sql",
     "per_head": "reports/area_per_head.sql",
+    "drug_deaths": "reports/area_drug_deaths.sql",
+    "drug_death_rates": "reports/area_drug_death_rates.sql",
+    "alcohol_treatment": "reports/area_alcohol_treatment.sql",
+}
+X_AXES = {  # outcome chart -> the column its x axis runs over
+    "drug_deaths": "year",
+    "drug_death_rates": "period",
+    "alcohol_treatment": "financial_year",
 }
 TREATMENT_SQL = "reports/england_treatment.sql"
 
@@ -75,6 +83,8 @@ def load_areas(con) -> list[Area]:
         cols, rows = rows_of(con, read_query(relative))
         columns[chart] = cols
         for row in rows:
+            if row["area_code"] not in charts:
+                raise ValueError(f"{relative}: {row['area_code']} is not a council area")
             charts[row["area_code"]].setdefault(chart, []).append(row)
     _, members = rows_of(
         con,
@@ -115,6 +125,14 @@ def _by_area(rows: list[dict], areas) -> dict[str, list[dict]]:
         if r["area_code"] in out:
             out[r["area_code"]].append(r)
     return out
+
+
+def outcome_axes(areas: list[Area]) -> dict[str, list[str]]:
+    """Each outcome chart's x axis: every year or period any area's rows hold, in order."""
+    return {
+        chart: sorted({str(r[column]) for a in areas for r in a.charts[chart][1]})
+        for chart, column in X_AXES.items()
+    }
 
 
 def spend_years(con) -> list[str]:
