@@ -56,7 +56,7 @@ CHECK_ARGS = [
     "-30",
 ]
 AREA_PAGES = (  # every council area page and the index, from the published database
-    "import duckdb; from pipeline.area_pages import write_area_pages; "
+    "import duckdb; from pipeline.reports.area_pages import write_area_pages; "
     "from pipeline.config import Settings; s = Settings.from_env(); "
     "write_area_pages(duckdb.connect(str(s.database_path), read_only=True), s.reports_dir)"
 )

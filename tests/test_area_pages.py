@@ -1,5 +1,6 @@
 """Council area pages on the real mirror: every page, its CSVs against the database, its SQL,
-its charts' caveats, and the index and three pages rendered in headless Chromium."""
+its charts' caveats, the outcomes beside the spend, the index's map, and the index and three
+pages rendered in headless Chromium."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import re
 import shutil
 import statistics
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipeline.reports.area_pages import QUERIES, area_query
+from pipeline.reports.area_data import QUERIES, area_query
+from pipeline.reports.england_map import ATTRIBUTION, NO_FIGURE
+from pipeline.reports.outcomes import UNION_NO_RATE
 
 pytestmark = pytest.mark.real
 MERGED = "E10000021"  # Northamptonshire: the county, then North and West Northamptonshire
@@ -196,6 +200,144 @@ def test_caveats_are_on_the_charts(areas_dir, con):
     assert "£ per resident, 2024-25 prices" in per_head and "London boroughs" in per_head
 
 
+# --- outcomes beside the spend -------------------------------------------------------------
+
+
+def _pages(areas_dir: Path) -> list[str]:
+    return sorted(p.stem for p in areas_dir.glob("*.html") if p.stem != "index")
+
+
+def _number(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+def test_outcome_numbers_recomputed_from_the_database(areas_dir, con):
+    """Each page's drug deaths, drug death rates and alcohol treatment CSVs hold the outcome
+    tables' figures for that area (and England's beside them), missing as empty, never 0."""
+    deaths = {
+        (r[0], str(r[1])): (r[2], r[3])
+        for r in con.execute(
+            "SELECT area_code, year, deaths_drug_poisoning, deaths_drug_misuse "
+            "FROM out.area_drug_deaths"
+        ).fetchall()
+    }
+    rates = {
+        (r[0], r[1], r[2]): r[3:]
+        for r in con.execute(
+            "SELECT area_code, period, measure, rate_per_100k, ci_lower, ci_upper, deaths "
+            "FROM out.area_drug_death_rates WHERE sex = 'persons'"
+        ).fetchall()
+    }
+    alcohol = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "SELECT area_code, financial_year, people_in_treatment, met_need_pct "
+            "FROM out.area_alcohol_treatment"
+        ).fetchall()
+    }
+    england_need: dict[str, list[float]] = {}
+    for year, value in con.execute(
+        "SELECT financial_year, value FROM raw.ons__sdg_alcohol_treatment "
+        "WHERE row_kind = 'england' AND measure = 'met_need_pct'"
+    ).fetchall():
+        england_need.setdefault(year, []).append(value)
+    checked = 0
+    for code in _pages(areas_dir):
+        folder = areas_dir / code
+        got = {r["year"]: r for r in _csv(folder / "drug_deaths.csv")}
+        want = {y: v for (a, y), v in deaths.items() if a == code}
+        assert set(got) == set(want) and want, code
+        for year, (poisoning, misuse) in want.items():
+            assert _number(got[year]["deaths_drug_poisoning"]) == poisoning, (code, year)
+            assert _number(got[year]["deaths_drug_misuse"]) == misuse, (code, year)
+            checked += 1
+        got_rates = _csv(folder / "drug_death_rates.csv")
+        assert {r["series"] for r in got_rates} == {"area", "england"}
+        for r in got_rates:
+            owner = code if r["series"] == "area" else "E92000001"
+            rate, low, high, n = rates[(owner, r["period"], r["measure"])]
+            assert _same(r["rate_per_100k"], rate) and _same(r["ci_lower"], low), (code, r)
+            assert _same(r["ci_upper"], high) and _same(r["deaths"], n), (code, r)
+            checked += 1
+        assert len(got_rates) == 2 * len({k for k in rates if k[0] == code}), code
+        for r in _csv(folder / "alcohol_treatment.csv"):
+            year = r["financial_year"]
+            if r["series"] == "area":
+                people, need = alcohol[(code, year)]
+                assert _same(r["people_in_treatment"], people), (code, r)
+            else:  # England's met need as the file prints it: none where printed twice
+                printed = england_need[year]
+                need = printed[0] if len(printed) == 1 else None
+            assert _same(r["met_need_pct"], need), (code, r)
+            checked += 1
+    assert checked >= 150 * (29 + 76 + 18)
+
+
+def test_a_union_without_a_rate_says_so_in_words(areas_dir, con):
+    """The union wording is on exactly the pages of areas that are unions of councils in the
+    drug deaths workbook and have no rate; their rates are empty, never made up."""
+    unions = {
+        code
+        for code, members, rates in con.execute(
+            "SELECT area_code, max(len(string_split(member_codes, ';'))), "
+            "count(rate_per_100k) FROM out.area_drug_death_rates GROUP BY 1"
+        ).fetchall()
+        if members > 1 and rates == 0
+    }
+    assert MERGED in unions
+    for code in _pages(areas_dir):
+        page = (areas_dir / f"{code}.html").read_text(encoding="utf-8")
+        says = " ".join(page.split()).count(UNION_NO_RATE)
+        assert says == (1 if code in unions else 0), code
+        if code in unions:
+            own = [r for r in _csv(areas_dir / code / "drug_death_rates.csv")]
+            own = [r for r in own if r["series"] == "area"]
+            assert own and all(r["rate_per_100k"] == "" for r in own), code
+            chart = (areas_dir / code / "drug_death_rates.svg").read_text(encoding="utf-8")
+            assert "No rate: a union of councils" in chart, code
+
+
+def test_each_outcome_series_states_its_source_and_period(areas_dir, con):
+    titles = dict(
+        con.execute(
+            "SELECT basis, title FROM reference.sources WHERE basis LIKE 'outcome_%'"
+        ).fetchall()
+    )
+    first, last = con.execute("SELECT min(year), max(year) FROM out.area_drug_deaths").fetchone()
+    page = " ".join((areas_dir / f"{SUSPECT}.html").read_text(encoding="utf-8").split())
+    assert "Outcomes beside the spend" in page
+    assert f"Registrations {first} to {last}" in page
+    assert page.count(titles["outcome_deaths"]) == 2 and titles["outcome_treatment"] in page
+    # a figure the file does not print is a gap named over its year, not a zero
+    (year,) = con.execute(
+        "SELECT year FROM out.area_drug_deaths WHERE area_code = 'E09000001' "
+        "AND deaths_drug_poisoning IS NULL"
+    ).fetchone()
+    chart = (areas_dir / "E09000001" / "drug_deaths.svg").read_text(encoding="utf-8")
+    assert f"{year} drug poisoning" in chart and re.search(
+        r">no</text>\s*<text[^>]*>figure<", chart
+    )
+
+
+def test_the_index_map_links_every_council_area_to_its_page(areas_dir):
+    index = (areas_dir / "index.html").read_text(encoding="utf-8")
+    svg = re.search(r"<svg.*?</svg>", index, re.S).group(0)
+    assert "xmlns" not in svg  # inline: the page needs no namespace (and names no address)
+    root = ET.fromstring(svg)
+    links = [(a.get("href"), [p.get("id") for p in a.iter("path")]) for a in root.iter("a")]
+    paths = [p.get("id") for p in root.iter("path")]
+    pages = _pages(areas_dir)
+    assert sorted(paths) == pages and len(set(paths)) == len(paths)
+    assert sorted(ids[0] for _href, ids in links) == pages
+    for href, ids in links:
+        assert ids == [href.removesuffix(".html")] and (areas_dir / href).is_file(), href
+    values = {r["area_code"]: r["map_value"] for r in _csv(areas_dir / "england_map.csv")}
+    assert sorted(values) == pages
+    for p in root.iter("path"):
+        assert (p.get("fill") == NO_FIGURE) == (values[p.get("id")] == ""), p.get("id")
+    assert ATTRIBUTION in " ".join(index.split())
+
+
 # --- headless Chromium -------------------------------------------------------------------------
 
 
@@ -262,7 +404,10 @@ def test_the_console_check_and_blank_check_can_fail(chromium, tmp_path):
 
 
 def test_index_and_three_pages_render_cleanly(chromium, areas_dir, tmp_path):
+    """The index with its map, the union's page with its outcomes, and two others."""
     index = areas_dir / "index.html"
+    assert "<svg" in index.read_text(encoding="utf-8")
+    assert "Outcomes beside the spend" in (areas_dir / f"{MERGED}.html").read_text("utf-8")
     third = sorted(p for p in areas_dir.glob("E08*.html"))[0]  # a metropolitan district
     for page in (index, areas_dir / f"{MERGED}.html", areas_dir / f"{SUSPECT}.html", third):
         html_text = page.read_text(encoding="utf-8")
@@ -272,3 +417,13 @@ def test_index_and_three_pages_render_cleanly(chromium, areas_dir, tmp_path):
         shot = tmp_path / f"{page.stem}.png"
         assert render(page, shot, tmp_path / "profile") == [], page.name
         assert not blank(shot), page.name
+    assert map_ink(tmp_path / "index.png") > 20_000  # the map is drawn: its blue areas
+
+
+def map_ink(shot: Path) -> int:
+    """How many pixels of the screenshot are the map's blues."""
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return int(((b > 0.6) & (b - r > 0.2) & (b > g)).sum())

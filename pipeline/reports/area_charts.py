@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import io
 import textwrap
-from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -24,6 +23,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory  # noqa: E402
+
+from pipeline.reports.area_caveats import CLASS_NAMES, Caveats  # noqa: E402
 
 
 def _share_svg_text_metrics() -> None:
@@ -78,18 +79,6 @@ SERIES_STYLE = {  # per-head series: label, colour, line style
     "england": ("England (areas with a sound figure)", "#222222", "--"),
     "class_median": ("median of its class", "#999999", ":"),
 }
-CLASS_NAME = {  # one of them
-    "SC": "county council",
-    "UA": "unitary authority",
-    "MD": "metropolitan district",
-    "L": "London borough",
-}
-CLASS_NAMES = {
-    "SC": "county councils",
-    "UA": "unitary authorities",
-    "MD": "metropolitan districts",
-    "L": "London boroughs",
-}
 WIDTH_IN = 10.0
 AXES_IN = 3.1  # height of the plotting area
 TOP_IN = 0.55  # title
@@ -105,21 +94,6 @@ LEGEND_ROW_IN = 0.177
 LEGEND_HANDLE_IN = 0.21
 LEGEND_TEXT_GAP_IN = 0.083
 LEGEND_COLUMN_GAP_IN = 0.125
-
-
-@dataclass
-class Caveats:
-    """What a chart must say about its figures, year by year."""
-
-    years: list[str]
-    reorganisations: list[tuple[str, str]] = field(default_factory=list)  # (year, text)
-    year_labels: dict[str, list[str]] = field(default_factory=dict)  # year -> short labels
-    lines: list[str] = field(default_factory=list)  # the caveat box, in words
-
-    def label(self, year: str, text: str) -> None:
-        labels = self.year_labels.setdefault(year, [])
-        if text not in labels:
-            labels.append(text)
 
 
 class AreaChart:
@@ -151,7 +125,7 @@ class AreaChart:
                 # An axis measures its tick labels at every draw only to place its label and
                 # offset text; here the labels are placed by hand and there is no offset text
                 # (whole numbers), so it skips that (a tenth of the drawing time).
-                axis._get_ticklabel_bboxes = _no_tick_boxes
+                axis._get_ticklabel_bboxes = no_tick_boxes
             ax.grid(axis="y", alpha=0.3)
             ax.spines[["top", "right"]].set_visible(False)
             # no tick marks: the grid and the labels say it, and each mark is a line to draw
@@ -227,7 +201,7 @@ class AreaChart:
                         text_x, y, label, transform=inches, fontsize=LEGEND_PT, va="center"
                     )
                 )
-            widest = max(_text_width_in(longest.get(i, self.entries[i][1])) for i in column)
+            widest = max(text_width_in(longest.get(i, self.entries[i][1])) for i in column)
             x += LEGEND_HANDLE_IN + LEGEND_TEXT_GAP_IN + widest + LEGEND_COLUMN_GAP_IN
             first += count
         assert first == len(self.entries) and rows == per_column[0]
@@ -267,7 +241,7 @@ class AreaChart:
         for artist in self._dynamic:
             artist.remove()
         self._dynamic = []
-        n_lines = _line_count(caveats)
+        n_lines = line_count(caveats)
         height = TOP_IN + AXES_IN + BOTTOM_IN + LINE_IN * n_lines + 0.15
         self.fig.set_size_inches(WIDTH_IN, height)
         bottom = (BOTTOM_IN + LINE_IN * n_lines + 0.15) / height
@@ -275,7 +249,7 @@ class AreaChart:
         for ax, (left, width) in zip(self.axes, self.slots, strict=True):
             ax.set_position((left, bottom, width, upper - bottom))
             ax.set_ylim(0, top)
-            ax.yaxis.set_label_coords(-_label_offset_in(ax, top) / (width * WIDTH_IN), 0.5)
+            ax.yaxis.set_label_coords(-label_offset_in(ax, top) / (width * WIDTH_IN), 0.5)
         self.title.set_text(title)
         self.title.set_y(1 - 0.12 / height)
         self.box.set_text(
@@ -299,7 +273,7 @@ class AreaChart:
                     )
                 )
             self._dynamic.extend(self._frame(ax, caveats))
-        return _svg(self.fig)
+        return svg_text(self.fig)
 
     def _frame(self, ax, caveats: Caveats) -> list:
         """The caveat labels over their years, reorganisations as dashed lines."""
@@ -364,7 +338,7 @@ def deflated(price_base: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _text_width_in(text: str, size: float = LEGEND_PT) -> float:
+def text_width_in(text: str, size: float = LEGEND_PT) -> float:
     """How wide a line of text is drawn, in inches (the SVG renderer's own measure)."""
     width, _height, _descent = TextToPath().get_text_width_height_descent(
         text, FontProperties(family="DejaVu Sans", size=size), False
@@ -372,11 +346,11 @@ def _text_width_in(text: str, size: float = LEGEND_PT) -> float:
     return width / 72
 
 
-def _line_count(caveats: Caveats) -> int:
+def line_count(caveats: Caveats) -> int:
     return sum(max(1, len(textwrap.wrap(line, WRAP))) for line in caveats.lines)
 
 
-def _no_tick_boxes(_ticks, _renderer) -> tuple[list, list]:
+def no_tick_boxes(_ticks, _renderer) -> tuple[list, list]:
     return [], []
 
 
@@ -387,7 +361,7 @@ TICK_PAD_IN = 3.5 / 72  # matplotlib's default tick label pad
 LABEL_GAP_IN = 0.08
 
 
-def _label_offset_in(ax, top: float) -> float:
+def label_offset_in(ax, top: float) -> float:
     """How far left of the axes the y label goes: past the widest tick label and a gap."""
     formatter = ax.yaxis.get_major_formatter()
     ticks = [t for t in ax.yaxis.get_major_locator().tick_values(0, top) if 0 <= t <= top]
@@ -396,13 +370,13 @@ def _label_offset_in(ax, top: float) -> float:
     return widest * size_in + TICK_PAD_IN + LABEL_GAP_IN
 
 
-def _top(values: list[float | None]) -> float:
+def headroom(values: list[float | None]) -> float:
     """Headroom above the highest value for the caveat labels."""
     highest = max((v for v in values if v is not None), default=0.0)
     return 1.32 * highest if highest > 0 else 1.0
 
 
-def _svg(fig: Figure) -> str:
+def svg_text(fig: Figure) -> str:
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
@@ -429,7 +403,7 @@ class SpendChart(AreaChart):
 
     def draw(self, rows: list[dict], caveats: Caveats, title: str) -> str:
         suspects = self.plot(rows, "category")
-        top = _top([r[c] for r in rows for c in self.COLUMNS])
+        top = headroom([r[c] for r in rows for c in self.COLUMNS])
         return self.render(title, caveats, top, suspects)
 
 
@@ -448,13 +422,13 @@ class PerHeadChart(AreaChart):
             s: self.lines({"color": colour, "ls": style}, label)
             for s, (label, colour, style) in SERIES_STYLE.items()
         }
-        longest = max(CLASS_NAMES.values(), key=_text_width_in)
+        longest = max(CLASS_NAMES.values(), key=text_width_in)
         self.median_entry = self.legend(ncols=4, longest={2: f"median of {longest}"})[2]
 
     def draw(self, rows: list[dict], caveats: Caveats, title: str, class_label: str) -> str:
         self.median_entry.set_text(f"median of {class_label}")
         suspects = self.plot(rows, "series")
-        top = _top([r[c] for r in rows for c in self.COLUMNS])
+        top = headroom([r[c] for r in rows for c in self.COLUMNS])
         return self.render(title, caveats, top, suspects)
 
 
@@ -490,4 +464,4 @@ def treatment_chart(rows: list[dict]) -> str:
         fontsize=11,
         y=0.97,
     )
-    return _svg(fig)
+    return svg_text(fig)

@@ -24,6 +24,7 @@ ATTRIBUTION = (
     "Contains OS data (c) Crown copyright and database right 2023."
 )
 CODE_FIELD = "CTYUA23CD"
+XMLNS = ' xmlns="http://www.w3.org/2000/svg"'
 NO_FIGURE = "#d9d9d9"  # grey: no comparable figure
 # sequential, light to dark (ColorBrewer Blues, 5 classes)
 PALETTE = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
@@ -165,6 +166,7 @@ def england_map_svg(
     fmt: Callable[[float], str] = lambda v: f"{v:,.1f}",
     palette: Sequence[str] = PALETTE,
     width_px: int = 560,
+    standalone: bool = True,
 ) -> str:
     """The map as one SVG document.
 
@@ -172,6 +174,8 @@ def england_map_svg(
     (or absent, or not finite) where no comparable figure exists, drawn grey; a code in
     `values` that is not a mapped area is an error. `link(area_code)` gives each area's
     address; `names` its name for the tooltip. Colours are quantile classes shown in a key.
+    `standalone=False` leaves out the namespace, for an SVG written inside an HTML page
+    (where the HTML parser gives it its namespace).
     """
     unknown = sorted(set(values) - set(shapes))
     if unknown:
@@ -194,7 +198,7 @@ def england_map_svg(
     width, height = max(xs) - left, top - min(ys)
     key_w = width * 0.42
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width + key_w:.0f} {height}" '
+        f'<svg{XMLNS if standalone else ""} viewBox="0 0 {width + key_w:.0f} {height}" '
         f'width="{width_px}" role="img" aria-label="{html.escape(title or "map of England")}">',
         f"<title>{html.escape(title)}</title><desc>{html.escape(ATTRIBUTION)}</desc>",
         '<g stroke="#ffffff" stroke-width="3" stroke-linejoin="round" fill-rule="evenodd">',
