@@ -1,12 +1,15 @@
-"""The checks every table gets: its primary key, its own checks, then its suites.
+"""The checks every table gets: its rows, its primary key, its own checks, then its suites.
 
 `checks_for` is the one place a table's blocking checks are listed, for the build and for
-Dagster's asset checks alike.
+Dagster's asset checks alike. Every table is checked for rows (`pipeline.checks.row_counts`):
+an empty table fails unless pipeline/layouts/row_counts.csv bounds it and its sources give
+it none.
 """
 
 from __future__ import annotations
 
 from pipeline.checks.expectations import suites_by_table
+from pipeline.checks.row_counts import names, row_count_check
 from pipeline.checks.suites import gx_check
 from pipeline.model import BuildContext, CheckResult, TableCheck, TableSpec
 
@@ -47,7 +50,9 @@ def primary_key_check(spec: TableSpec) -> TableCheck:
 
 
 def checks_for(spec: TableSpec) -> tuple[TableCheck, ...]:
-    """The primary key check, the table's own checks, then its Great Expectations suites."""
-    base = (primary_key_check(spec),) if spec.primary_key else ()
+    """The row count check, the primary key check, the table's own checks, then its Great
+    Expectations suites (each of which bounds its own frame's rows)."""
     suites = tuple(gx_check(s) for s in suites_by_table().get(spec.name, ()))
+    rows = row_count_check(spec, bounded=not suites and spec.name in names())
+    base = (rows,) + ((primary_key_check(spec),) if spec.primary_key else ())
     return base + spec.checks + suites
