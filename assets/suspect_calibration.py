@@ -8,12 +8,15 @@ do not follow its own tolerance would report agreement it did not measure.
 
 from __future__ import annotations
 
+import math
+
 from pipeline.model import BuildContext, CheckResult, TableCheck, TableSpec
 
 RULES = "reference.suspect_value_rules"
 CALIBRATION = "checks.suspect_rule_calibration"
 AGREEMENT = "checks.suspect_rule_agreement"
 WITNESS = "other_basis_agrees"  # a row of the rules file that is the witness, not a rule
+TEST = "witness_test"  # nor is the test each rule must pass against the witness
 
 
 def thresholds_complete(ctx: BuildContext) -> list[CheckResult]:
@@ -24,10 +27,10 @@ def thresholds_complete(ctx: BuildContext) -> list[CheckResult]:
         FROM {RULES} AS r
         CROSS JOIN (SELECT DISTINCT basis FROM out.la_spend_trends) AS b
         LEFT JOIN {CALIBRATION} AS c USING (rule, parameter, basis)
-        WHERE r.rule <> ? AND c.threshold IS NULL
+        WHERE r.rule NOT IN (?, ?) AND c.threshold IS NULL
         ORDER BY 1
         """,
-        [WITNESS],
+        [WITNESS, TEST],
     ).fetchall()
     return [
         CheckResult(
@@ -77,6 +80,47 @@ def witness_consistent(ctx: BuildContext) -> list[CheckResult]:
     ]
 
 
+def upper_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p): the chance of k or more confirmations by chance."""
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
+def verdict(confirmed: int, witnessed: int, chance: float, alpha: float) -> str:
+    """'backed', 'withdrawn' or 'too_few_witnessed' (the test cannot tell with so few)."""
+    fewest = math.ceil(math.log(alpha) / math.log(chance))
+    if witnessed < fewest:
+        return "too_few_witnessed"
+    return "backed" if upper_tail(confirmed, witnessed, chance) < alpha else "withdrawn"
+
+
+def verdicts_follow_the_test(ctx: BuildContext) -> list[CheckResult]:
+    """Each rule's verdict, recomputed here from its counts: the SQL's binomial tail and the
+    one here must agree, so a verdict never rests on one implementation."""
+    rows = ctx.con.execute(
+        f"SELECT rule, basis, confirmed, with_witness, unflagged_disagree_pct, alpha, verdict "
+        f"FROM {AGREEMENT} ORDER BY rule, basis"
+    ).fetchall()
+    flagged = ctx.con.execute("SELECT count(*) FROM out.suspect_values").fetchone()[0]
+    wrong = [] if rows or not flagged else [f"{flagged} flags but no verdicts"]
+    for rule, basis, confirmed, witnessed, disagree_pct, alpha, said in rows:
+        if alpha is None or disagree_pct is None or not 0 < disagree_pct < 100:
+            wrong.append(f"{rule} ({basis}): no chance rate or test level")
+            continue
+        expected = verdict(confirmed, witnessed, disagree_pct / 100, alpha)
+        if expected != said:
+            wrong.append(f"{rule} ({basis}): {said}, the test gives {expected}")
+    return [
+        CheckResult(
+            "verdicts_follow_the_test",
+            not wrong,
+            "each rule's verdict against the witness follows the binomial test",
+            observed=f"{len(rows)} verdicts checked"
+            if rows and not wrong
+            else "; ".join(wrong) or "no verdicts",
+        )
+    ]
+
+
 CALIBRATION_SPEC = TableSpec(
     name=CALIBRATION,
     description="Each suspect-value threshold per rule, parameter and basis, derived from the "
@@ -118,6 +162,11 @@ AGREEMENT_SPEC = TableSpec(
             "witness_consistent",
             witness_consistent,
             "every flag's other_basis_agrees follows the tolerance shown",
+        ),
+        TableCheck(
+            "verdicts_follow_the_test",
+            verdicts_follow_the_test,
+            "each rule's verdict follows the binomial test against the witness",
         ),
     ),
 )

@@ -280,7 +280,7 @@ TABLES: tuple[TableSpec, ...] = (
         name="out.area_suspects",
         description="Each stable area, basis, year and category whose figure a suspect-value "
         "rule flags (directly or through one of its parts), with the rules.",
-        deps=("out.suspect_values",),
+        deps=("out.suspect_values", suspect_calibration.AGREEMENT),
         sql="out/area_suspects.sql",
         primary_key=("area_code", "basis", "financial_year", "category"),
     ),

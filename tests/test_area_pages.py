@@ -121,8 +121,9 @@ def test_per_head_england_and_class_median_recomputed(areas_dir, con):
     ).fetchall()
     flags: dict[tuple, set[tuple[str, str]]] = {}
     for area, year, basis, category, rule in con.execute(
-        "SELECT area_code, financial_year, basis, category, rule FROM out.suspect_values "
-        "WHERE category IN ('drugs', 'alcohol', 'young_people')"
+        "SELECT area_code, financial_year, basis, category, rule FROM out.suspect_values s "
+        "WHERE category IN ('drugs', 'alcohol', 'young_people') AND (rule, basis) NOT IN "
+        "(SELECT (rule, basis) FROM checks.suspect_rule_agreement WHERE verdict = 'withdrawn')"
     ).fetchall():
         flags.setdefault((area, year, basis), set()).add((category, rule))
 

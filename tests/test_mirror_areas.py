@@ -137,8 +137,8 @@ def test_every_council_area_has_an_unbroken_series(con):
 def test_suspect_rules_are_data_and_flagged_values_stay_unaltered(con):
     with (LAYOUTS_DIR / "suspect_value_rules.csv").open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["why"].strip()]
-    # every row is a flagging rule but the witness's tolerance (other_basis_agrees)
-    rules = {r["rule"] for r in rows} - {"other_basis_agrees"}
+    # every row is a flagging rule but the witness's tolerance and its test
+    rules = {r["rule"] for r in rows} - {"other_basis_agrees", "witness_test"}
     counts = dict(
         con.execute("SELECT rule, count(*) FROM out.suspect_values GROUP BY 1").fetchall()
     )
@@ -177,6 +177,8 @@ def test_disinvestment_never_starts_from_a_suspect_figure(con):
             SELECT 1 FROM out.suspect_values s
             WHERE s.area_code = d.area_code AND s.basis = d.basis
                 AND s.financial_year = d.first_year AND s.rule <> 'swapped_lines'
+                AND (s.rule, s.basis) NOT IN (SELECT (rule, basis)
+                    FROM checks.suspect_rule_agreement WHERE verdict = 'withdrawn')
                 AND (s.category = d.category
                     OR (d.category = 'adults' AND s.category IN ('drugs', 'alcohol'))
                     OR d.category = 'all_substance_misuse'))

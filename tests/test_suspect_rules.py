@@ -293,3 +293,22 @@ def test_the_other_basis_witnesses_a_flag_by_the_spread_of_unflagged_pairs():
         "SELECT other_basis_value_gbp_thousands FROM out.suspect_values WHERE ecode = 'F_at'"
     ).fetchone()
     assert other == 5000
+
+
+def test_the_witness_test_on_made_up_counts():
+    """A rule stands where its witnessed flags are confirmed more often than chance would give,
+    is withdrawn where they are not, and stands untested where too few are witnessed."""
+    from assets.suspect_calibration import upper_tail, verdict
+
+    assert upper_tail(0, 5, 0.1) == pytest.approx(1.0)
+    assert upper_tail(5, 5, 0.1) == pytest.approx(1e-5)
+    assert upper_tail(1, 2, 0.5) == pytest.approx(0.75)
+    # chance 0.1, level 0.05: one witnessed flag cannot pass (0.1 >= 0.05), two can (0.01)
+    assert verdict(1, 1, 0.1, 0.05) == "too_few_witnessed"
+    assert verdict(2, 2, 0.1, 0.05) == "backed"
+    assert verdict(0, 2, 0.1, 0.05) == "withdrawn"
+    # 3 of 24 at chance 0.1: as many as chance gives (P = 0.44), so the rule is withdrawn;
+    # 6 of 24 is unlikely by chance (P = 0.028), so it stands
+    assert verdict(3, 24, 0.1, 0.05) == "withdrawn"
+    assert verdict(6, 24, 0.1, 0.05) == "backed"
+    assert upper_tail(6, 24, 0.1) == pytest.approx(0.0277, abs=1e-3)

@@ -215,8 +215,10 @@ def coverage_lines(con, q, area_code: str | None, years: list[str], moved: str) 
         lines.append(f"{fy}: {n} imputed figure(s) inside the sum ({names})")
     suspects = con.execute(
         "SELECT financial_year, count(DISTINCT (ecode, canonical_line)), "
-        "string_agg(DISTINCT la_name, ', ' ORDER BY la_name) FROM out.suspect_values "
-        f"WHERE {filt} AND {where} GROUP BY 1 ORDER BY 1",
+        "string_agg(DISTINCT la_name, ', ' ORDER BY la_name) FROM out.suspect_values AS s "
+        f"WHERE {filt} AND {where} AND NOT EXISTS (SELECT 1 FROM "
+        "checks.suspect_rule_agreement AS a WHERE a.rule = s.rule AND a.basis = s.basis "
+        "AND a.verdict = 'withdrawn') GROUP BY 1 ORDER BY 1",
         params,
     ).fetchall()
     for fy, n, names in suspects:

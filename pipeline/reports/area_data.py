@@ -100,7 +100,10 @@ def load_areas(con) -> list[Area]:
         con,
         "SELECT area_code, financial_year, basis, la_name, category, canonical_line, "
         "value_gbp_thousands, string_agg(rule, ', ' ORDER BY rule) AS rules, "
-        "string_agg(reason, '; ' ORDER BY rule) AS reasons FROM out.suspect_values "
+        "string_agg(reason, '; ' ORDER BY rule) AS reasons FROM out.suspect_values AS s "
+        # a rule the outturn witness withdrew marks nothing suspect (out.area_suspects)
+        "WHERE NOT EXISTS (SELECT 1 FROM checks.suspect_rule_agreement AS a "
+        "WHERE a.rule = s.rule AND a.basis = s.basis AND a.verdict = 'withdrawn') "
         "GROUP BY ALL ORDER BY area_code, basis, financial_year, category, canonical_line, la_name",
     )
     member_map, suspect_map = _by_area(members, charts), _by_area(suspects, charts)

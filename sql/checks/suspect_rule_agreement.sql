@@ -82,19 +82,45 @@ per_rule AS (
         -- is infinitely far, so the lower middle is taken, never an average with infinity)
         quantile_disc(times, 0.5) AS median_times
     FROM flags GROUP BY rule, basis, level
-)
-SELECT r.rule, r.basis, r.level, r.flagged, r.with_witness, r.confirmed, r.contradicted,
-    CASE WHEN r.with_witness > 0 THEN 100.0 * r.confirmed / r.with_witness END AS confirmed_pct,
-    r.median_times AS median_flagged_times,
-    t.pairs AS unflagged_pairs,
-    100.0 * (SELECT count(*) FROM gaps AS g WHERE g.level = r.level AND NOT g.any_flag
-        AND g.times > t.tolerance_times) / t.pairs AS unflagged_disagree_pct,
-    CASE WHEN r.median_times IS NOT NULL THEN
+),
+measured AS (
+    SELECT r.rule, r.basis, r.level, r.flagged, r.with_witness, r.confirmed, r.contradicted,
+        CASE WHEN r.with_witness > 0 THEN 100.0 * r.confirmed / r.with_witness END
+            AS confirmed_pct,
+        r.median_times AS median_flagged_times,
+        t.pairs AS unflagged_pairs,
         100.0 * (SELECT count(*) FROM gaps AS g WHERE g.level = r.level AND NOT g.any_flag
-            AND g.times >= r.median_times) / t.pairs END AS unflagged_as_far_pct,
-    t.q[1] AS unflagged_p50_times, t.q[2] AS unflagged_p75_times,
-    t.q[3] AS unflagged_p90_times, t.q[4] AS unflagged_p99_times,
-    t.tolerance_times
-FROM per_rule AS r
-LEFT JOIN tolerance AS t USING (level)
-ORDER BY r.rule, r.basis
+            AND g.times > t.tolerance_times) / t.pairs AS unflagged_disagree_pct,
+        CASE WHEN r.median_times IS NOT NULL THEN
+            100.0 * (SELECT count(*) FROM gaps AS g WHERE g.level = r.level AND NOT g.any_flag
+                AND g.times >= r.median_times) / t.pairs END AS unflagged_as_far_pct,
+        t.q[1] AS unflagged_p50_times, t.q[2] AS unflagged_p75_times,
+        t.q[3] AS unflagged_p90_times, t.q[4] AS unflagged_p99_times,
+        t.tolerance_times,
+        (SELECT value FROM reference.suspect_value_rules
+            WHERE rule = 'witness_test' AND parameter = 'alpha') AS alpha
+    FROM per_rule AS r
+    LEFT JOIN tolerance AS t USING (level)
+),
+tested AS (
+    -- the chance of at least `confirmed` confirmations in `with_witness` tries, were each
+    -- confirmed only as often as unflagged figures disagree (binomial upper tail), and the
+    -- fewest witnessed flags with which a rule confirmed every time could pass the test
+    SELECT m.*, m.unflagged_disagree_pct / 100 AS chance,
+        (SELECT sum(exp(lgamma(m.with_witness + 1) - lgamma(i + 1)
+                - lgamma(m.with_witness - i + 1)
+                + i * ln(m.unflagged_disagree_pct / 100)
+                + (m.with_witness - i) * ln(1 - m.unflagged_disagree_pct / 100)))
+            FROM range(m.confirmed, m.with_witness + 1) AS k(i)) AS p_value,
+        ceil(ln(m.alpha) / ln(m.unflagged_disagree_pct / 100))::BIGINT AS min_witnessed
+    FROM measured AS m
+)
+SELECT rule, basis, level, flagged, with_witness, confirmed, contradicted, confirmed_pct,
+    median_flagged_times, unflagged_pairs, unflagged_disagree_pct, unflagged_as_far_pct,
+    unflagged_p50_times, unflagged_p75_times, unflagged_p90_times, unflagged_p99_times,
+    tolerance_times, alpha, coalesce(p_value, 1.0) AS p_value, min_witnessed,
+    CASE WHEN with_witness < min_witnessed THEN 'too_few_witnessed'
+        WHEN coalesce(p_value, 1.0) < alpha THEN 'backed'
+        ELSE 'withdrawn' END AS verdict
+FROM tested
+ORDER BY rule, basis

@@ -121,7 +121,7 @@ FROM (
     -- empty, so that a missing threshold shows (and fails the table's check)
     SELECT r.rule, r.parameter, r.value, b.basis
     FROM rules AS r CROSS JOIN (SELECT DISTINCT basis FROM lines) AS b
-    WHERE r.rule <> 'other_basis_agrees'
+    WHERE r.rule NOT IN ('other_basis_agrees', 'witness_test')  -- the witness's, not rules
 ) AS k
 LEFT JOIN interpolated AS d USING (rule, parameter, basis)
 LEFT JOIN run_threshold AS t ON k.rule = 'repeated_exactly' AND t.basis = k.basis

@@ -2,9 +2,15 @@
 -- the rules. A figure is suspect for a category if a member's figure for it, or for a part of
 -- it (adults = drugs + alcohol; all_substance_misuse = drugs + alcohol + young people), is
 -- flagged in out.suspect_values; a swap between two parts of the same total leaves that total
--- right, so it does not count there. The one definition out.la_disinvestment and the area
--- pages use.
-WITH parts AS (
+-- right, so it does not count there. A rule the outturn witness withdrew on a basis
+-- (checks.suspect_rule_agreement: verdict 'withdrawn') marks nothing suspect there; its hits
+-- stay in out.suspect_values. The one definition out.la_disinvestment and the area pages use.
+WITH standing AS (
+    SELECT s.* FROM out.suspect_values AS s
+    WHERE NOT EXISTS (SELECT 1 FROM checks.suspect_rule_agreement AS a
+        WHERE a.rule = s.rule AND a.basis = s.basis AND a.verdict = 'withdrawn')
+),
+parts AS (
     SELECT * FROM (VALUES ('drugs', 'drugs'), ('alcohol', 'alcohol'),
         ('young_people', 'young_people'), ('adults', 'drugs'), ('adults', 'alcohol'),
         ('all_substance_misuse', 'drugs'), ('all_substance_misuse', 'alcohol'),
@@ -13,11 +19,11 @@ WITH parts AS (
 swaps AS (
     -- the categories a swap moved money between, per council and year
     SELECT ecode, basis, financial_year, list(DISTINCT category) AS swapped
-    FROM out.suspect_values WHERE rule = 'swapped_lines' GROUP BY ALL
+    FROM standing WHERE rule = 'swapped_lines' GROUP BY ALL
 )
 SELECT s.area_code, s.basis, s.financial_year, k.category,
     string_agg(DISTINCT s.rule, ', ' ORDER BY s.rule) AS suspect_rules
-FROM out.suspect_values AS s
+FROM standing AS s
 JOIN parts AS k ON k.part = s.category
 LEFT JOIN swaps AS w USING (ecode, basis, financial_year)
 LEFT JOIN (SELECT category, list(part) AS members FROM parts GROUP BY category) AS m
