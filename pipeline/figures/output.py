@@ -233,19 +233,8 @@ def format_claims(results: list[dict], fmt: str) -> str:
     return format_table(list(CLAIM_COLUMNS), rows) + f"\n{len(results)} claims: {summary}"
 
 
-CHECK_OPTIONS = (
-    "area",
-    "category",
-    "basis",
-    "year",
-    "from_year",
-    "to_year",
-    "statistic",
-    "prices",
-    "base_year",
-    "published",
-    "precision",
-)
+# the command line takes every field but --per-head, a switch read on its own
+CHECK_OPTIONS = tuple(f for f in FIELDS if f != "per_head")
 
 
 def cmd_check(args: Namespace) -> int:

@@ -96,6 +96,19 @@ LEGEND_TEXT_GAP_IN = 0.083
 LEGEND_COLUMN_GAP_IN = 0.125
 
 
+def panel_figure(height_in: float, panels: int):
+    """A figure of one or two panels side by side, with its title and caveat box: (figure,
+    slots as (left, width) in figure fractions, axes, title, box)."""
+    fig = Figure(figsize=(WIDTH_IN, height_in))
+    slots = [(0.075, 0.91)] if panels == 1 else [(0.075, 0.41), (0.575, 0.41)]
+    axes = [fig.add_axes((left, 0.3, width, 0.6)) for left, width in slots]
+    title = fig.suptitle("", fontsize=11, va="top")
+    box = fig.text(
+        0.02, 0.1, "", fontsize=7.5, va="top", ha="left", color="#5a3a06", linespacing=1.25
+    )
+    return fig, slots, axes, title, box
+
+
 class AreaChart:
     """One figure reused for every area: axes, ticks and legend are built once, and each
     area only sets its data, limits and caveats before the figure is saved. Building a
@@ -103,14 +116,7 @@ class AreaChart:
 
     def __init__(self, years: list[str], panels: tuple[tuple[str, str], ...]) -> None:
         self.years = years
-        self.fig = Figure(figsize=(WIDTH_IN, 5.0))
-        # one or two panels side by side: (left, width) in figure fractions
-        self.slots = [(0.075, 0.91)] if len(panels) == 1 else [(0.075, 0.41), (0.575, 0.41)]
-        self.axes = [self.fig.add_axes((left, 0.3, width, 0.6)) for left, width in self.slots]
-        self.title = self.fig.suptitle("", fontsize=11, va="top")
-        self.box = self.fig.text(
-            0.02, 0.1, "", fontsize=7.5, va="top", ha="left", color="#5a3a06", linespacing=1.25
-        )
+        self.fig, self.slots, self.axes, self.title, self.box = panel_figure(5.0, len(panels))
         self.panels = panels
         for ax, (ylabel, subtitle) in zip(self.axes, panels, strict=True):
             ax.set_xlim(-0.6, len(years) - 0.4)

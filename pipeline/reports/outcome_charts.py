@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import textwrap
 
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
@@ -31,6 +30,7 @@ from pipeline.reports.area_charts import (
     headroom,
     label_offset_in,
     no_tick_boxes,
+    panel_figure,
     svg_text,
     text_width_in,
 )
@@ -52,13 +52,7 @@ class OutcomeChart:
 
     def __init__(self, xs: list[str], panels: tuple[tuple[str, str], ...], step: int) -> None:
         self.xs = xs
-        self.fig = Figure(figsize=(WIDTH_IN, 4.0))
-        self.slots = [(0.075, 0.91)] if len(panels) == 1 else [(0.075, 0.41), (0.575, 0.41)]
-        self.axes = [self.fig.add_axes((left, 0.3, width, 0.6)) for left, width in self.slots]
-        self.title = self.fig.suptitle("", fontsize=11, va="top")
-        self.box = self.fig.text(
-            0.02, 0.1, "", fontsize=7.5, va="top", ha="left", color="#5a3a06", linespacing=1.25
-        )
+        self.fig, self.slots, self.axes, self.title, self.box = panel_figure(4.0, len(panels))
         ticks = list(range((len(xs) - 1) % step, len(xs), step))
         for ax, (ylabel, subtitle) in zip(self.axes, panels, strict=True):
             ax.set_xlim(-0.6, len(xs) - 0.4)
