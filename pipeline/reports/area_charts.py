@@ -109,6 +109,21 @@ def panel_figure(height_in: float, panels: int):
     return fig, slots, axes, title, box
 
 
+def caveat_label(ax, x: float, y: float, words: list[str], transform):
+    """A caveat written over a year, a word a line, in the caveat colour."""
+    return ax.text(
+        x,
+        y,
+        "\n".join(words),
+        transform=transform,
+        ha="center",
+        va="top",
+        fontsize=6,
+        color="#8c510a",
+        linespacing=1.1,
+    )
+
+
 class AreaChart:
     """One figure reused for every area: axes, ticks and legend are built once, and each
     area only sets its data, limits and caveats before the figure is saved. Building a
@@ -300,19 +315,7 @@ class AreaChart:
             if neighbour and i - 1 not in below:
                 drop = len([w for label in neighbour for w in label.split()])
                 below[i] = drop
-            made.append(
-                ax.text(
-                    i,
-                    0.985 - drop * line,
-                    "\n".join(words),
-                    transform=over,
-                    ha="center",
-                    va="top",
-                    fontsize=6,
-                    color="#8c510a",
-                    linespacing=1.1,
-                )
-            )
+            made.append(caveat_label(ax, i, 0.985 - drop * line, words, over))
         for year, _text in caveats.reorganisations:
             if year in years:
                 x = years.index(year) - 0.5

@@ -27,6 +27,7 @@ from pipeline.reports.area_charts import (
     LINE_IN,
     WIDTH_IN,
     WRAP,
+    caveat_label,
     headroom,
     label_offset_in,
     no_tick_boxes,
@@ -153,19 +154,7 @@ class OutcomeChart:
             over = blended_transform_factory(ax.transData, ax.transAxes)
             for x, texts in labels.items():
                 words = [w for text in texts for w in text.split()]
-                self._dynamic.append(
-                    ax.text(
-                        self.xs.index(x),
-                        0.985,
-                        "\n".join(words),
-                        transform=over,
-                        ha="center",
-                        va="top",
-                        fontsize=6,
-                        color="#8c510a",
-                        linespacing=1.1,
-                    )
-                )
+                self._dynamic.append(caveat_label(ax, self.xs.index(x), 0.985, words, over))
             if empty:
                 self._dynamic.append(
                     ax.text(
